@@ -1,0 +1,150 @@
+/* Serialisation of a stanza tree into a growing buffer.
+ *
+ * Output form (stable, so that serialise → parse → serialise is
+ * byte-identical): attributes in stored order inside double quotes; an
+ * xmlns attribute written first where the element's namespace differs from
+ * the one in scope; "{uri}local" attributes written with generated prefixes
+ * declared on the same element; empty elements as <x/>; escaping of
+ * & < > in text and & < " and the white-space characters TAB, LF, CR in
+ * attribute values (XML 1.0 §3.3.3 would otherwise normalise them). */
+#include "stanza/stanza_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+
+static void put_escaped(xmpp_buf *b, const char *s, size_t n, int attr) {
+    size_t i, start = 0;
+    for (i = 0; i < n; i++) {
+        const char *rep;
+        switch (s[i]) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = attr ? "&quot;" : NULL; break;
+        case '\r': rep = "&#13;"; break;
+        case '\t': rep = attr ? "&#9;" : NULL; break;
+        case '\n': rep = attr ? "&#10;" : NULL; break;
+        default: rep = NULL;
+        }
+        if (rep == NULL)
+            continue;
+        xmpp__buf_append(b, s + start, i - start);
+        xmpp__buf_append_str(b, rep);
+        start = i + 1;
+    }
+    xmpp__buf_append(b, s + start, n - start);
+}
+
+static void put_attr(xmpp_buf *b, const char *name, size_t nlen, const char *value) {
+    xmpp__buf_append_char(b, ' ');
+    xmpp__buf_append(b, name, nlen);
+    xmpp__buf_append(b, "=\"", 2);
+    put_escaped(b, value, strlen(value), 1);
+    xmpp__buf_append_char(b, '"');
+}
+
+static void open_tag(xmpp_buf *b, const xmpp_stanza *st, const char *scope_ns) {
+    size_t i;
+    unsigned prefix_no = 0;
+    xmpp__buf_append_char(b, '<');
+    xmpp__buf_append_str(b, st->name);
+    if (st->ns != NULL && (scope_ns == NULL || strcmp(st->ns, scope_ns) != 0))
+        put_attr(b, "xmlns", 5, st->ns);
+    for (i = 0; i < st->nattrs; i++) {
+        const char *name = st->attrs[i].name;
+        if (name[0] == '{') {
+            const char *close = strchr(name, '}');
+            char pfx[24], decl[32];
+            int pl = snprintf(pfx, sizeof(pfx), "ns%u", prefix_no++);
+            snprintf(decl, sizeof(decl), "xmlns:%s", pfx);
+            /* xmlns:nsN="uri" nsN:local="value" */
+            xmpp__buf_append_char(b, ' ');
+            xmpp__buf_append_str(b, decl);
+            xmpp__buf_append(b, "=\"", 2);
+            put_escaped(b, name + 1, (size_t)(close - name - 1), 1);
+            xmpp__buf_append_char(b, '"');
+            xmpp__buf_append_char(b, ' ');
+            xmpp__buf_append(b, pfx, (size_t)pl);
+            xmpp__buf_append_char(b, ':');
+            xmpp__buf_append_str(b, close + 1);
+            xmpp__buf_append(b, "=\"", 2);
+            put_escaped(b, st->attrs[i].value, strlen(st->attrs[i].value), 1);
+            xmpp__buf_append_char(b, '"');
+        } else {
+            put_attr(b, name, strlen(name), st->attrs[i].value);
+        }
+    }
+}
+
+/* Empty text children serialise to nothing; such an element is written as
+ * <x/> so that parsing it back gives the same bytes again. */
+static int has_content(const xmpp_stanza *st) {
+    const xmpp_stanza *c;
+    for (c = st->first; c != NULL; c = c->next)
+        if (!(c->flags & XMPP__F_TEXT) || c->text_len > 0)
+            return 1;
+    return 0;
+}
+
+/* Iterative walk, so deep trees do not exhaust the C stack. */
+static void serialize_tree(xmpp_buf *b, const xmpp_stanza *root, const char *context_ns) {
+    const xmpp_stanza *st = root;
+    if (root->flags & XMPP__F_TEXT) {
+        put_escaped(b, root->text, root->text_len, 0);
+        return;
+    }
+    for (;;) {
+        const char *scope;
+        /* the namespace in scope is the nearest ancestor's (within root) */
+        const xmpp_stanza *a = st == root ? NULL : st->parent;
+        scope = context_ns;
+        for (; a != NULL; a = (a == root ? NULL : a->parent))
+            if (a->ns != NULL) {
+                scope = a->ns;
+                break;
+            }
+        if (st->flags & XMPP__F_TEXT) {
+            put_escaped(b, st->text, st->text_len, 0);
+        } else {
+            open_tag(b, st, scope);
+            if (has_content(st)) {
+                xmpp__buf_append_char(b, '>');
+                st = st->first;
+                continue;
+            }
+            xmpp__buf_append(b, "/>", 2);
+        }
+        /* climb while there is no next sibling, closing tags */
+        while (st != root && st->next == NULL) {
+            st = st->parent;
+            xmpp__buf_append(b, "</", 2);
+            xmpp__buf_append_str(b, st->name);
+            xmpp__buf_append_char(b, '>');
+        }
+        if (st == root)
+            return;
+        st = st->next;
+    }
+}
+
+int xmpp__stanza_serialize_buf(const xmpp_stanza *st, const char *context_ns, xmpp_buf *b);
+int xmpp__stanza_serialize_buf(const xmpp_stanza *st, const char *context_ns, xmpp_buf *b) {
+    serialize_tree(b, st, context_ns);
+    return b->oom ? XMPP_ERR_NOMEM : XMPP_OK;
+}
+
+int xmpp_stanza_serialize(const xmpp_stanza *st, const char *context_ns, char **out,
+                          size_t *len) {
+    xmpp_buf b;
+    if (out == NULL)
+        return XMPP_ERR_INVALID;
+    *out = NULL;
+    if (st == NULL)
+        return XMPP_ERR_INVALID;
+    xmpp__buf_init(&b, st->ctx);
+    serialize_tree(&b, st, context_ns);
+    *out = xmpp__buf_steal(&b, len);
+    return *out ? XMPP_OK : XMPP_ERR_NOMEM;
+}
