@@ -216,7 +216,7 @@ static int prepare_idn(const xmpp_ctx *ctx, const char *in, size_t len,
     int rc, irc;
 
     rc = xmpp__precis_map(ctx, in, len,
-                          XMPP__PRECIS_MAP_WIDTH | XMPP__PRECIS_MAP_LOWER |
+                          XMPP__PRECIS_MAP_WIDTH | XMPP__PRECIS_MAP_LOWER_IDNA |
                               XMPP__PRECIS_MAP_NFC,
                           &mapped, NULL);
     if (rc != XMPP_OK)

@@ -160,16 +160,31 @@ static int contextj_ok(const uint32_t *s, size_t n, size_t i) {
     return 0; /* A.2 ZERO WIDTH JOINER has no other case */
 }
 
-static int contains_range(const uint32_t *s, size_t n, uint32_t lo, uint32_t hi) {
+/* Facts about the whole string that CONTEXTO rules A.7-A.9 look at,
+ * gathered once so that checking stays linear in the string length. */
+typedef struct ctx_facts {
+    int kana_han;     /* a Hiragana, Katakana or Han code point (A.7) */
+    int arabic_indic; /* U+0660..U+0669 (A.9) */
+    int ext_arabic;   /* U+06F0..U+06F9 (A.8) */
+} ctx_facts;
+
+static void gather_facts(const uint32_t *s, size_t n, ctx_facts *f) {
     size_t i;
-    for (i = 0; i < n; i++)
-        if (s[i] >= lo && s[i] <= hi)
-            return 1;
-    return 0;
+    memset(f, 0, sizeof(*f));
+    for (i = 0; i < n; i++) {
+        if (s[i] >= 0x0660 && s[i] <= 0x0669)
+            f->arabic_indic = 1;
+        else if (s[i] >= 0x06F0 && s[i] <= 0x06F9)
+            f->ext_arabic = 1;
+        else if (s[i] != 0x30FB && s[i] >= 0x2E80 &&
+                 (script_is(s[i], "Hiragana") || script_is(s[i], "Katakana") ||
+                  script_is(s[i], "Han")))
+            f->kana_han = 1;
+    }
 }
 
-static int contexto_ok(const uint32_t *s, size_t n, size_t i) {
-    size_t j;
+static int contexto_ok(const uint32_t *s, size_t n, size_t i,
+                       const ctx_facts *f) {
     switch (s[i]) {
     case 0x00B7: /* A.3 MIDDLE DOT: only between two 'l' (Catalan) */
         return i > 0 && i + 1 < n && s[i - 1] == 0x6C && s[i + 1] == 0x6C;
@@ -179,26 +194,23 @@ static int contexto_ok(const uint32_t *s, size_t n, size_t i) {
     case 0x05F4: /* A.6 HEBREW PUNCTUATION GERSHAYIM: after Hebrew */
         return i > 0 && script_is(s[i - 1], "Hebrew");
     case 0x30FB: /* A.7 KATAKANA MIDDLE DOT: with Hiragana, Katakana or Han */
-        for (j = 0; j < n; j++)
-            if (s[j] != 0x30FB &&
-                (script_is(s[j], "Hiragana") || script_is(s[j], "Katakana") ||
-                 script_is(s[j], "Han")))
-                return 1;
-        return 0;
+        return f->kana_han;
     default:
         break;
     }
     if (s[i] >= 0x0660 && s[i] <= 0x0669) /* A.8 ARABIC-INDIC DIGITS */
-        return !contains_range(s, n, 0x06F0, 0x06F9);
+        return !f->ext_arabic;
     if (s[i] >= 0x06F0 && s[i] <= 0x06F9) /* A.9 EXTENDED ARABIC-INDIC DIGITS */
-        return !contains_range(s, n, 0x0660, 0x0669);
+        return !f->arabic_indic;
     return 0;
 }
 
 /* Checks every code point against the IdentifierClass (RFC 8264 §4.2) or
  * the FreeformClass (§4.3), contextual rules included. */
 static int check_class(const uint32_t *s, size_t n, int freeform) {
+    ctx_facts facts;
     size_t i;
+    gather_facts(s, n, &facts);
     for (i = 0; i < n; i++) {
         switch (xmpp__precis_property(s[i])) {
         case XMPP__PRECIS_PVALID:
@@ -212,7 +224,7 @@ static int check_class(const uint32_t *s, size_t n, int freeform) {
                 return XMPP__PRECIS_ECONTEXT;
             break;
         case XMPP__PRECIS_CONTEXTO:
-            if (!contexto_ok(s, n, i))
+            if (!contexto_ok(s, n, i, &facts))
                 return XMPP__PRECIS_ECONTEXT;
             break;
         default: /* DISALLOWED, UNASSIGNED */
@@ -371,6 +383,27 @@ static uint32_t width_map(uint32_t cp) {
     return cp;
 }
 
+/* See XMPP__PRECIS_MAP_LOWER_IDNA. IDNA2008 disallows a code point that
+ * case folding changes (RFC 5892 §2.2 Unstable, with the ß and ς
+ * exceptions of §2.6), so only those are lowered; the simple lowercase
+ * mapping keeps the result independent of context (no final sigma rule). */
+static uint32_t idna_lower(uint32_t cp) {
+    uint32_t buf[8];
+    size_t n = sizeof(buf) / sizeof(buf[0]);
+    uint32_t *r;
+    int stable;
+
+    if (cp < 0x80)
+        return (cp >= 'A' && cp <= 'Z') ? cp + 0x20 : cp;
+    r = u32_casefold(&cp, 1, NULL, NULL, buf, &n);
+    if (r == NULL)
+        return uc_tolower(cp);
+    stable = n == 1 && r[0] == cp;
+    if (r != buf)
+        free(r);
+    return stable ? cp : uc_tolower(cp);
+}
+
 /* One pass of the RFC 8264 §7 mapping steps 1-4 that @p flags select. */
 static int map_once(const xmpp_ctx *ctx, u32str *str, unsigned flags) {
     size_t i, rn = 0;
@@ -379,6 +412,8 @@ static int map_once(const xmpp_ctx *ctx, u32str *str, unsigned flags) {
     for (i = 0; i < str->n; i++) {
         if (flags & XMPP__PRECIS_MAP_WIDTH) /* step 1 */
             str->s[i] = width_map(str->s[i]);
+        if (flags & XMPP__PRECIS_MAP_LOWER_IDNA)
+            str->s[i] = idna_lower(str->s[i]);
         /* step 2, OpaqueString's additional mapping (RFC 8265 §4.2.3) */
         if ((flags & XMPP__PRECIS_MAP_SPACE) && str->s[i] != 0x20 &&
             uc_is_general_category(str->s[i], UC_CATEGORY_Zs))

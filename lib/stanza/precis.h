@@ -35,6 +35,11 @@ enum {
 #define XMPP__PRECIS_MAP_SPACE 0x2u /* Zs other than U+0020 to U+0020 */
 #define XMPP__PRECIS_MAP_LOWER 0x4u /* Unicode toLowerCase */
 #define XMPP__PRECIS_MAP_NFC 0x8u   /* Normalization Form C */
+/* Per code point lower case, only where case folding changes the code
+ * point: the RFC 5895 §2 step 1 mapping for domain names, which must not
+ * turn IDNA2008-valid letters (Cherokee capitals, ß, final sigma) into
+ * disallowed ones. */
+#define XMPP__PRECIS_MAP_LOWER_IDNA 0x10u
 
 /* The derived property of one code point (RFC 8264 §8). */
 xmpp__precis_prop xmpp__precis_property(uint32_t cp);

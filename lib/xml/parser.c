@@ -494,7 +494,7 @@ static void start_root(xmpp_xml_parser *p, const xmlChar *local, const xmlChar *
         halt(p, XMPP_SC_INVALID_NAMESPACE, "root is not a stream", XMPP_ERR_STREAM);
         return;
     }
-    if (consumed(p) + p->bom > p->lim.max_header_bytes) {
+    if (consumed(p) + 1 + p->bom > p->lim.max_header_bytes) { /* +1: the '>' */
         policy(p, "stream header too large");
         return;
     }

@@ -392,6 +392,16 @@ static void test_domain(void **state) {
                "a@xn--mnchen-3ya.example");
     expect_jid("a@XN--MNCHEN-3YA.example", "a", "xn--mnchen-3ya.example", NULL,
                "a@xn--mnchen-3ya.example");
+    /* Cherokee capitals are valid IDNA2008 letters that toLowerCase would
+     * turn into disallowed ones: the U-label form must prepare to the same
+     * A-label (found by fuzzing) */
+    assert_int_equal(xmpp_jid_parse(&a, ctx, "xn--mn3ch-neyaex"), XMPP_OK);
+    assert_true(xmpp_jid_equal_str(a, xmpp_jid_domain_unicode(a)));
+    xmpp_jid_free(a);
+    /* ...while German sharp s and final sigma stay as they are */
+    expect_jid("fa\xc3\x9f.de", NULL, "xn--fa-hia.de", NULL, "xn--fa-hia.de");
+    expect_jid("\xce\xb1\xcf\x82.example", NULL, "xn--mxa8a.example", NULL,
+               "xn--mxa8a.example");
     /* fullwidth letters map (RFC 5895 §2 step 2) */
     expect_jid("a@\xef\xbd\x85\xef\xbd\x98.com", "a", "ex.com", NULL,
                "a@ex.com");
