@@ -9,5 +9,8 @@
 #include <xmpp/common.h>
 #include <xmpp/stanza.h>
 #include <xmpp/jid.h>
+#include <xmpp/tls.h>
+#include <xmpp/session.h>
+#include <xmpp/client.h>
 
 #endif /* XMPP_XMPP_H */

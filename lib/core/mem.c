@@ -1,8 +1,19 @@
 /* The context and the allocator hooks. */
 #include "core/internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libxml/parser.h>
+
+/* libxml2 2.9's xmlInitParser() is not safe when two threads run it for
+ * the first time at once: every context creation funnels through one
+ * pthread_once, the library's only process-wide initialisation. */
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+static void init_xml(void) {
+    xmlInitParser();
+}
 
 static void *default_malloc(size_t size, void *ud) {
     (void)ud;
@@ -22,6 +33,7 @@ int xmpp_ctx_new(xmpp_ctx **out, const xmpp_allocator *alloc) {
     if (out == NULL)
         return XMPP_ERR_INVALID;
     *out = NULL;
+    pthread_once(&xml_once, init_xml);
     if (alloc != NULL &&
         (alloc->malloc == NULL || alloc->realloc == NULL || alloc->free == NULL))
         return XMPP_ERR_INVALID;

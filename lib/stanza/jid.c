@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,8 +169,7 @@ static int prepare_ipv6(const xmpp_ctx *ctx, const char *in, size_t len,
                         char **aform) {
     char text[INET6_ADDRSTRLEN], lit[INET6_ADDRSTRLEN + 2];
     struct in6_addr addr;
-    char *dummy = NULL;
-    int rc;
+    char *none = NULL;
 
     if (len < 4 || in[len - 1] != ']' || len - 2 >= sizeof(text))
         return XMPP_ERR_JID_DOMAIN;
@@ -178,11 +178,8 @@ static int prepare_ipv6(const xmpp_ctx *ctx, const char *in, size_t len,
     if (inet_pton(AF_INET6, text, &addr) != 1 ||
         inet_ntop(AF_INET6, &addr, text, sizeof(text)) == NULL)
         return XMPP_ERR_JID_DOMAIN;
-    lit[0] = '[';
-    strcpy(lit + 1, text);
-    strcat(lit, "]");
-    rc = dup_domain(ctx, lit, NULL, aform, &dummy);
-    return rc;
+    snprintf(lit, sizeof(lit), "[%s]", text);
+    return dup_domain(ctx, lit, NULL, aform, &none);
 }
 
 /* RFC 7622 §3.2.1: an IPv4 address in dotted-decimal form. Returns 1 when
@@ -191,7 +188,7 @@ static int prepare_ipv4(const xmpp_ctx *ctx, const char *in, size_t len,
                         char **aform, int *rc) {
     char text[INET_ADDRSTRLEN];
     struct in_addr addr;
-    char *dummy = NULL;
+    char *none = NULL;
 
     if (len >= sizeof(text))
         return 0;
@@ -200,12 +197,13 @@ static int prepare_ipv4(const xmpp_ctx *ctx, const char *in, size_t len,
     if (inet_pton(AF_INET, text, &addr) != 1 ||
         inet_ntop(AF_INET, &addr, text, sizeof(text)) == NULL)
         return 0;
-    *rc = dup_domain(ctx, text, NULL, aform, &dummy);
+    *rc = dup_domain(ctx, text, NULL, aform, &none);
     return 1;
 }
 
 /* A fully qualified domain name: the RFC 5895 §2 mappings that RFC 7622
- * §3.2.2 asks for (lower case, width, NFC), then IDNA2008 (RFC 5891) by
+ * §3.2.2 asks for (width, lower case where IDNA2008 needs it, NFC), then
+ * IDNA2008 (RFC 5891) by
  * libidn2 without UTS #46 processing, whose mappings go well beyond
  * RFC 5895 and whose STD3 mode silently deletes characters. */
 static int prepare_idn(const xmpp_ctx *ctx, const char *in, size_t len,

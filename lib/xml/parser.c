@@ -10,10 +10,19 @@
  *   3. the SAX callbacks below, which enforce restricted XML (RFC 6120
  *      §11.1) and our limits, and build one tree per depth-1 element.
  *
- * After any error nothing more is delivered: callbacks only record the
- * condition and disable libxml2's SAX, and the parser is stopped once
- * xmlParseChunk() has returned (stopping it from inside a callback frees
- * the input buffer under libxml2's feet). */
+ * After any error nothing more is delivered: callbacks record the condition
+ * and disable libxml2's SAX, and the parser is stopped once xmlParseChunk()
+ * has returned (xmlStopParser() frees the input buffer, which libxml2 may
+ * still be reading inside an error report). The one exception is the
+ * DOCTYPE callback, after which libxml2 checks for a stopped parser, so
+ * that not even a declaration is parsed.
+ *
+ * Reset and feed are refused inside callbacks (XMPP_ERR_RECURSIVE); free
+ * inside a callback is deferred to the end of the running feed().
+ *
+ * Memory: ours is bounded by max_stanza_bytes (the tree; tiny elements
+ * cost ~100 bytes of node each) plus max_text (one text run); libxml2's by
+ * the unparsed input (MAX_PENDING + SUBCHUNK) plus its name dictionary. */
 #include "xml/parser.h"
 
 #include <string.h>
@@ -51,9 +60,9 @@ struct xmpp_xml_parser {
     enum phase phase;
     xmpp_stream_condition cond;
     const char *errtext;
-    int err_rc;  /* what feed() returns once cond is set */
-    int in_cb;   /* > 0 while an application callback runs */
-    int doomed;  /* free() was called from a callback */
+    int err_rc; /* what feed() returns once cond is set */
+    int in_cb;  /* > 0 while an application callback runs */
+    int doomed; /* free() was called from a callback */
 
     /* prescan: the bytes of the prolog held until a decision */
     unsigned char pro[PROLOG_MAX];
@@ -64,6 +73,7 @@ struct xmpp_xml_parser {
     size_t depth;     /* open elements, the root included */
     xmpp_stanza *cur; /* innermost open element below the root */
     xmpp_buf text;    /* the current text run */
+    int text_cdata;   /* the run holds CDATA, which needs checking */
     xmpp_buf scratch; /* attribute prefixes and decoded values */
     xmpp__attr_in *ain;
     size_t ain_cap;
@@ -85,8 +95,7 @@ struct xmpp_xml_parser {
 /* ---- errors ------------------------------------------------------------ */
 
 /* Records the first error and makes libxml2 deliver nothing more. */
-static void halt(xmpp_xml_parser *p, xmpp_stream_condition cond, const char *text,
-                 int rc) {
+static void halt(xmpp_xml_parser *p, xmpp_stream_condition cond, const char *text, int rc) {
     if (p->cond == XMPP_SC_NONE) {
         p->cond = cond;
         p->errtext = text;
@@ -194,8 +203,7 @@ static void on_pi(void *ud, const xmlChar *target, const xmlChar *data) {
 
 /* Stopped at once, so that libxml2 parses no declaration at all (XML-03):
  * it checks for a stopped parser right after this callback. */
-static void on_subset(void *ud, const xmlChar *name, const xmlChar *eid,
-                      const xmlChar *sid) {
+static void on_subset(void *ud, const xmlChar *name, const xmlChar *eid, const xmlChar *sid) {
     xmpp_xml_parser *p = ud;
     (void)name;
     (void)eid;
@@ -233,16 +241,15 @@ static void on_reference(void *ud, const xmlChar *name) {
     restricted(ud, "entity reference");
 }
 
-static void on_notation(void *ud, const xmlChar *name, const xmlChar *pid,
-                        const xmlChar *sid) {
+static void on_notation(void *ud, const xmlChar *name, const xmlChar *pid, const xmlChar *sid) {
     (void)name;
     (void)pid;
     (void)sid;
     restricted(ud, "notation declaration");
 }
 
-static void on_unparsed(void *ud, const xmlChar *name, const xmlChar *pid,
-                        const xmlChar *sid, const xmlChar *notation) {
+static void on_unparsed(void *ud, const xmlChar *name, const xmlChar *pid, const xmlChar *sid,
+                        const xmlChar *notation) {
     (void)name;
     (void)pid;
     (void)sid;
@@ -335,8 +342,14 @@ static int text_append(xmpp_xml_parser *p, const char *s, size_t n) {
  * (XML-09). */
 static int flush_text(xmpp_xml_parser *p) {
     xmpp_stanza *t;
+    int cdata = p->text_cdata;
+    p->text_cdata = 0;
     if (p->text.len == 0)
         return 0;
+    if (cdata && !xmpp__xml_text_ok(p->text.data, p->text.len)) {
+        halt(p, XMPP_SC_NOT_WELL_FORMED, "invalid UTF-8 in CDATA", XMPP_ERR_STREAM);
+        return -1;
+    }
     if (xmpp__stanza_new_text_n(&t, p->ctx, p->text.data, p->text.len) != XMPP_OK) {
         nomem(p);
         return -1;
@@ -369,6 +382,15 @@ static void on_chars(void *ud, const xmlChar *ch, int len) {
     if (stanza_too_big(p, consumed(p)))
         return;
     text_append(p, (const char *)ch, n);
+}
+
+/* libxml2 2.9's push parser checks CDATA sections only loosely: overlong
+ * UTF-8 forms pass. Runs holding CDATA are validated when they end. */
+static void on_cdata(void *ud, const xmlChar *ch, int len) {
+    xmpp_xml_parser *p = ud;
+    if (!blocked(p) && p->depth > 1)
+        p->text_cdata = 1;
+    on_chars(ud, ch, len);
 }
 
 /* ---- elements ---------------------------------------------------------- */
@@ -466,9 +488,8 @@ static int new_element(xmpp_xml_parser *p, xmpp_stanza **out, const xmlChar *loc
                        const xmlChar *uri, int nb_attrs, const xmlChar **atts) {
     const char *ns = (const char *)uri;
     if (build_attrs(p, nb_attrs, atts) != 0 ||
-        xmpp__stanza_new_element_n(out, p->ctx, (const char *)local,
-                                   strlen((const char *)local), ns, ns ? strlen(ns) : 0,
-                                   p->ain, (size_t)nb_attrs) != XMPP_OK) {
+        xmpp__stanza_new_element_n(out, p->ctx, (const char *)local, strlen((const char *)local),
+                                   ns, ns ? strlen(ns) : 0, p->ain, (size_t)nb_attrs) != XMPP_OK) {
         nomem(p);
         return -1;
     }
@@ -485,9 +506,8 @@ static const char *default_ns(int nb, const xmlChar **ns) {
 }
 
 /* RFC 6120 §4.8.1: the root is <stream> in the streams namespace. */
-static void start_root(xmpp_xml_parser *p, const xmlChar *local, const xmlChar *uri,
-                       int nb_ns, const xmlChar **nss, int nb_attrs,
-                       const xmlChar **atts) {
+static void start_root(xmpp_xml_parser *p, const xmlChar *local, const xmlChar *uri, int nb_ns,
+                       const xmlChar **nss, int nb_attrs, const xmlChar **atts) {
     xmpp_stanza *hdr;
     if (strcmp((const char *)local, "stream") != 0 || uri == NULL ||
         strcmp((const char *)uri, XMPP_NS_STREAMS) != 0) {
@@ -517,9 +537,9 @@ static void start_root(xmpp_xml_parser *p, const xmlChar *local, const xmlChar *
     xmpp_stanza_unref(hdr);
 }
 
-static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix,
-                     const xmlChar *uri, int nb_ns, const xmlChar **nss, int nb_attrs,
-                     int nb_def, const xmlChar **atts) {
+static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
+                     int nb_ns, const xmlChar **nss, int nb_attrs, int nb_def,
+                     const xmlChar **atts) {
     xmpp_xml_parser *p = ud;
     xmpp_stanza *el;
     (void)prefix;
@@ -565,8 +585,7 @@ static void deliver(xmpp_xml_parser *p, xmpp_stanza *st) {
     xmpp_stanza_unref(st);
 }
 
-static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix,
-                   const xmlChar *uri) {
+static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri) {
     xmpp_xml_parser *p = ud;
     xmpp_stanza *el;
     (void)local;
@@ -609,7 +628,7 @@ static void init_sax(xmlSAXHandler *h) {
     h->endElementNs = on_end;
     h->characters = on_chars;
     h->ignorableWhitespace = on_chars;
-    h->cdataBlock = on_chars;
+    h->cdataBlock = on_cdata;
     /* RFC 6120 §11.1 */
     h->comment = on_comment;
     h->processingInstruction = on_pi;
@@ -672,6 +691,7 @@ static void clear_state(xmpp_xml_parser *p) {
     p->pro_len = 0;
     p->bom = 0;
     p->text.len = 0;
+    p->text_cdata = 0;
     p->fed = p->sc_off = p->bound = p->scan = p->start = 0;
     p->sc = NULL;
     p->sc_len = 0;

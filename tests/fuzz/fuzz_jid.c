@@ -49,6 +49,7 @@ static void check_escape(xmpp_ctx *ctx, const char *s) {
     xmpp_free(ctx, plain);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     xmpp_ctx *ctx = NULL;
     xmpp_jid *j = NULL;

@@ -56,6 +56,7 @@ static const char *const names[] = {"message", "body", "x", "item", "query", "a:
 static const char *const nss[] = {NULL, "jabber:client", "urn:x", "jabber:iq:roster",
                                   "http://jabber.org/protocol/muc#user"};
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     xmpp_ctx *ctx = NULL;
     xmpp_stanza *root = NULL, *cur;

@@ -14,9 +14,9 @@
 
 #include "testhelp.h"
 
-#define HDR                                                                    \
-    "<stream:stream xmlns='jabber:client' "                                    \
-    "xmlns:stream='http://etherx.jabber.org/streams' to='example.com' "        \
+#define HDR                                                                                        \
+    "<stream:stream xmlns='jabber:client' "                                                        \
+    "xmlns:stream='http://etherx.jabber.org/streams' to='example.com' "                            \
     "version='1.0'>"
 
 /* ---- an event recorder -------------------------------------------------- */
@@ -242,11 +242,10 @@ static void cb_hdr(xmpp_stanza *h, const char *dns, void *ud) {
 }
 
 static void test_header(void **state) {
-    static const char s[] =
-        "<?xml version='1.0' encoding='UTF-8'?>"
-        "<stream:stream from='example.com' id='s1' to='juliet@example.com' "
-        "version='1.0' xml:lang='en' xmlns='jabber:client' "
-        "xmlns:stream='http://etherx.jabber.org/streams'>";
+    static const char s[] = "<?xml version='1.0' encoding='UTF-8'?>"
+                            "<stream:stream from='example.com' id='s1' to='juliet@example.com' "
+                            "version='1.0' xml:lang='en' xmlns='jabber:client' "
+                            "xmlns:stream='http://etherx.jabber.org/streams'>";
     xmpp_xml_callbacks cb = {cb_hdr, NULL, NULL};
     xmpp_ctx *ctx;
     xmpp_xml_parser *p;
@@ -287,13 +286,12 @@ static void test_namespaces(void **state) {
     one o;
     xmpp_stanza *st, *c;
     (void)state;
-    assert_int_equal(
-        one_parse(&o, "<message to='a@b' xml:lang='de' x:y='1' xmlns:x='urn:x' "
-                      "xmlns:z='urn:z' z:w='2'><body>hi</body><x:foo><bar/></x:foo>"
-                      "<baz xmlns='urn:baz'><qux/></baz><none xmlns=''/></message>"
-                      "<stream:features><mechanisms "
-                      "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>"),
-        XMPP_OK);
+    assert_int_equal(one_parse(&o, "<message to='a@b' xml:lang='de' x:y='1' xmlns:x='urn:x' "
+                                   "xmlns:z='urn:z' z:w='2'><body>hi</body><x:foo><bar/></x:foo>"
+                                   "<baz xmlns='urn:baz'><qux/></baz><none xmlns=''/></message>"
+                                   "<stream:features><mechanisms "
+                                   "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>"),
+                     XMPP_OK);
     assert_int_equal(o.r.stanzas, 2);
     st = o.r.keep;
     assert_string_equal(xmpp_stanza_name(st), "features");
@@ -339,11 +337,10 @@ static void test_text_entities(void **state) {
     char *t;
     size_t n;
     (void)state;
-    assert_int_equal(
-        one_parse(&o, "<message a='&lt;&gt;&amp;&quot;&apos;&#38;&#x26;&#65;' "
-                      "b='x&amp;#38;y' c='&#9;&#10;'><body>&lt;&gt;&amp;&quot;&apos;"
-                      "&#65;&#x42;&#x1F600;\xc3\xa9</body></message>"),
-        XMPP_OK);
+    assert_int_equal(one_parse(&o, "<message a='&lt;&gt;&amp;&quot;&apos;&#38;&#x26;&#65;' "
+                                   "b='x&amp;#38;y' c='&#9;&#10;'><body>&lt;&gt;&amp;&quot;&apos;"
+                                   "&#65;&#x42;&#x1F600;\xc3\xa9</body></message>"),
+                     XMPP_OK);
     assert_string_equal(xmpp_stanza_attr(o.r.keep, "a"), "<>&\"'&&A");
     assert_string_equal(xmpp_stanza_attr(o.r.keep, "b"), "x&#38;y");
     assert_string_equal(xmpp_stanza_attr(o.r.keep, "c"), "\t\n");
@@ -456,8 +453,7 @@ static void test_reset(void **state) {
     assert_int_equal(xmpp_xml_parser_error(p, NULL), XMPP_SC_RESTRICTED_XML);
     assert_int_equal(xmpp_xml_parser_reset(p), XMPP_OK);
     assert_int_equal(xmpp_xml_parser_error(p, NULL), XMPP_SC_NONE);
-    assert_int_equal(xmpp_xml_parser_feed(p, HDR "</stream:stream>", strlen(HDR) + 16),
-                     XMPP_OK);
+    assert_int_equal(xmpp_xml_parser_feed(p, HDR "</stream:stream>", strlen(HDR) + 16), XMPP_OK);
     assert_int_equal(r.starts, 3);
     assert_int_equal(r.ends, 1);
     /* and so is the end of a stream */
@@ -500,8 +496,7 @@ static void test_calls_from_callbacks(void **state) {
         assert_int_equal(xmpp_xml_parser_new(&p, ctx, &CBS, &r), XMPP_OK);
         r.parser = p;
         /* the parser is gone after this call; nothing after <a/> arrives */
-        assert_int_equal(xmpp_xml_parser_feed(p, HDR "<a/><b/>", strlen(HDR) + 8),
-                         XMPP_ERR_CLOSED);
+        assert_int_equal(xmpp_xml_parser_feed(p, HDR "<a/><b/>", strlen(HDR) + 8), XMPP_ERR_CLOSED);
         assert_int_equal(r.stanzas, 1);
         rec_done(&r);
         xmpp_ctx_free(ctx);
@@ -661,19 +656,21 @@ static char *make_stream(size_t items, size_t *len) {
                "\xf0\x9f\x98\x80</status><c xmlns='http://jabber.org/protocol/caps' "
                "hash='sha-1' node='http://x' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/></presence> ");
     for (i = 0; i < 20; i++)
-        sb_add(&b, "<message from='juliet@example.com/balcony' id='m%zu' type='chat' "
-                   "to='romeo@example.net'><body>Art thou &lt;%zu&gt; &amp; &quot;not&quot; "
-                   "&apos;Romeo&apos; &#x263A; &#9731; <![CDATA[<b>bold & brave</b>]]> "
-                   "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82</body>"
-                   "<active xmlns='http://jabber.org/protocol/chatstates'/>"
-                   "<x:data xmlns:x='urn:example:x' x:attr='v&amp;w'>  text  </x:data>"
-                   "</message>\n \n",
+        sb_add(&b,
+               "<message from='juliet@example.com/balcony' id='m%zu' type='chat' "
+               "to='romeo@example.net'><body>Art thou &lt;%zu&gt; &amp; &quot;not&quot; "
+               "&apos;Romeo&apos; &#x263A; &#9731; <![CDATA[<b>bold & brave</b>]]> "
+               "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82</body>"
+               "<active xmlns='http://jabber.org/protocol/chatstates'/>"
+               "<x:data xmlns:x='urn:example:x' x:attr='v&amp;w'>  text  </x:data>"
+               "</message>\n \n",
                i, i);
     sb_add(&b, "<iq type='result' id='roster1' to='juliet@example.com/balcony'>"
                "<query xmlns='jabber:iq:roster' ver='ver7'>");
     for (i = 0; i < items; i++)
-        sb_add(&b, "<item jid='contact%zu@example.org' name='C\xc3\xb6ntact %zu' "
-                   "subscription='both'><group>Friends &amp; Family</group></item>",
+        sb_add(&b,
+               "<item jid='contact%zu@example.org' name='C\xc3\xb6ntact %zu' "
+               "subscription='both'><group>Friends &amp; Family</group></item>",
                i, i);
     sb_add(&b, "</query></iq> <presence type='unavailable'/>"
                "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
@@ -726,9 +723,10 @@ static void test_split_everywhere(void **state) {
 /* Limit trips are split-invariant too. */
 static void test_split_invariance_errors(void **state) {
     static const char *bodies[] = {
-        "<a/><b><!-- x --></b>", "<a/><b>&nbsp;</b>", "<a/><b><c:d/></b>",
-        "<a/><b>\xc3\x28</b>", "<a/><b>&#0;</b>", "<a/>text<b/>",
-        "<a/><b x='1' x='2'/>", "<a/><b><![CDATA[x]]></b><?pi?>",
+        "<a/><b><!-- x --></b>", "<a/><b>&nbsp;</b>",
+        "<a/><b><c:d/></b>",     "<a/><b>\xc3\x28</b>",
+        "<a/><b>&#0;</b>",       "<a/>text<b/>",
+        "<a/><b x='1' x='2'/>",  "<a/><b><![CDATA[x]]></b><?pi?>",
     };
     size_t i, k;
     (void)state;

@@ -8,12 +8,24 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <execinfo.h>
+
+/* TH_TRACE=1 prints a backtrace at each refused allocation (debugging). */
+static void trace_refusal(void) {
+    void *frames[16];
+    int n;
+    if (getenv("TH_TRACE") == NULL)
+        return;
+    n = backtrace(frames, 16);
+    backtrace_symbols_fd(frames, n, 2);
+}
 
 /* Each block carries a header with its size so realloc can be counted. */
 static void *th_malloc(size_t size, void *ud) {
     th_alloc *st = ud;
     if (st->fail_at >= 0 && st->count++ == st->fail_at) {
         st->failed = 1;
+        trace_refusal();
         return NULL;
     }
     if (st->fail_at < 0)
@@ -33,6 +45,7 @@ static void *th_realloc(void *ptr, size_t size, void *ud) {
         return th_malloc(size, ud);
     if (st->fail_at >= 0 && st->count++ == st->fail_at) {
         st->failed = 1;
+        trace_refusal();
         return NULL;
     }
     if (st->fail_at < 0)

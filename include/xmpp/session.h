@@ -1,0 +1,398 @@
+/**
+ * @file xmpp/session.h
+ * @brief The sans-I/O XMPP client session (RFC 6120 negotiation, dispatch,
+ *        IQ tracking, keepalive).
+ *
+ * A session does no I/O and reads no clock. The application (or the
+ * optional driver, xmpp/client.h) moves bytes and time:
+ *
+ *  - xmpp_session_start() once the transport is connected;
+ *  - xmpp_session_recv() with every chunk read from the transport;
+ *  - xmpp_session_drain() / xmpp_session_consume() for the bytes to write;
+ *  - xmpp_session_next_deadline() / xmpp_session_handle_timeout() for time;
+ *  - xmpp_session_transport_closed() when the transport ends.
+ *
+ * Time is a monotonic count of milliseconds chosen by the caller.
+ *
+ * Callbacks fire only from inside xmpp_session_start(), _recv(),
+ * _handle_timeout(), _transport_closed(), _close() and _free(). From inside a
+ * callback the application may send stanzas, register and remove handlers,
+ * and close the session; xmpp_session_recv(), xmpp_session_free() and
+ * xmpp_session_handle_timeout() return ::XMPP_ERR_RECURSIVE there.
+ */
+#ifndef XMPP_SESSION_H
+#define XMPP_SESSION_H
+
+#include <stdint.h>
+
+#include <xmpp/common.h>
+#include <xmpp/stanza.h>
+#include <xmpp/tls.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The sans-I/O session. */
+typedef struct xmpp_session xmpp_session;
+/** Session options: copied into the session at creation. */
+typedef struct xmpp_session_options xmpp_session_options;
+
+/** How the transport is secured. */
+typedef enum xmpp_tls_mode {
+    XMPP_TLS_STARTTLS = 0, /**< STARTTLS, required (the default). */
+    XMPP_TLS_DIRECT = 1,   /**< Direct TLS from the first byte (XEP-0368). */
+    XMPP_TLS_NONE = 2      /**< No TLS: only with xmpp_session_options_allow_plaintext(). */
+} xmpp_tls_mode;
+
+/** Where a session is in its life. */
+typedef enum xmpp_session_state {
+    XMPP_STATE_IDLE = 0,      /**< Created, not started. */
+    XMPP_STATE_NEGOTIATING,   /**< Stream, TLS, SASL and binding in progress. */
+    XMPP_STATE_READY,         /**< Bound: stanzas flow. */
+    XMPP_STATE_CLOSING,       /**< Our \</stream:stream> is sent; waiting for the peer's. */
+    XMPP_STATE_CLOSED         /**< Ended; see the disconnect information. */
+} xmpp_session_state;
+
+/** Why a session ended. */
+typedef enum xmpp_disconnect_cause {
+    XMPP_CAUSE_NONE = 0,        /**< Not ended. */
+    XMPP_CAUSE_LOCAL_CLOSE,     /**< xmpp_session_close() was called and completed. */
+    XMPP_CAUSE_DNS,             /**< Name resolution failed (driver). */
+    XMPP_CAUSE_TCP,             /**< Connecting or the transport failed (driver or transport_closed). */
+    XMPP_CAUSE_TLS,             /**< The TLS handshake or record layer failed. */
+    XMPP_CAUSE_TLS_VERIFY,      /**< The server certificate was rejected; see tls_verify. */
+    XMPP_CAUSE_TLS_REQUIRED,    /**< TLS is required but the server does not offer it. */
+    XMPP_CAUSE_SASL,            /**< Authentication failed; see sasl_condition. */
+    XMPP_CAUSE_STREAM_ERROR,    /**< The server sent a stream error; see condition. */
+    XMPP_CAUSE_PROTOCOL,        /**< The server broke the protocol; we sent a stream error. */
+    XMPP_CAUSE_TIMEOUT,         /**< Negotiation or keepalive timed out. */
+    XMPP_CAUSE_NOMEM,           /**< Out of memory. */
+    XMPP_CAUSE_REMOTE_CLOSE     /**< The server ended the stream or closed the transport. */
+} xmpp_disconnect_cause;
+
+/**
+ * Creates options with secure defaults: STARTTLS required, certificates
+ * verified against the JID domain, no plaintext, SCRAM preferred.
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_options_new(xmpp_session_options **out, xmpp_ctx *ctx);
+
+/** Frees options (wiping the password). Accepts NULL. */
+XMPP_EXTERN void xmpp_session_options_free(xmpp_session_options *opts);
+
+/**
+ * Sets the account JID ("user@domain" or "user@domain/resource"; the
+ * resource is requested at binding, else the server assigns one).
+ * @return ::XMPP_OK, a JID error code (see xmpp_jid_parse()) or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_options_set_jid(xmpp_session_options *opts, const char *jid);
+
+/**
+ * Sets the password (copied; wiped when the options or the session are
+ * freed, and inside the session as soon as authentication ends).
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_options_set_password(xmpp_session_options *opts,
+                                                  const char *password);
+
+/**
+ * Selects STARTTLS (default), direct TLS or no TLS.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_tls_mode(xmpp_session_options *opts,
+                                                  xmpp_tls_mode mode);
+
+/**
+ * Uses a shared TLS configuration (trust store, pins, verification
+ * callback); the options take a reference. Without one, a default
+ * configuration with the system trust store is used.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_tls_config(xmpp_session_options *opts,
+                                                    xmpp_tls_config *cfg);
+
+/**
+ * Allows a session without TLS (::XMPP_TLS_NONE, or a server that offers no
+ * STARTTLS), and PLAIN authentication over it. For local testing only:
+ * credentials then cross the network unencrypted.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_allow_plaintext(xmpp_session_options *opts, int allow);
+
+/**
+ * Marks the account as pinned to SCRAM (XEP-0474 §Business Rules,
+ * SECURITY SASL-02): PLAIN is then refused even over TLS, which defeats a
+ * MITM that strips every SCRAM mechanism. Set it for accounts that
+ * xmpp_session_sasl_pins() reported on an earlier login.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_sasl_pinned(xmpp_session_options *opts, int pinned);
+
+/**
+ * Overrides the SNI/certificate reference name (default: the JID domain).
+ * Only for servers reached by another name through a trusted channel.
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_options_set_tls_name(xmpp_session_options *opts,
+                                                  const char *name);
+
+/**
+ * Sets timeouts in milliseconds (0 keeps the default): the whole negotiation
+ * (default 30000) and IQ requests sent without their own (default 60000).
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_timeouts(xmpp_session_options *opts,
+                                                  unsigned negotiation_ms,
+                                                  unsigned iq_ms);
+
+/**
+ * Keepalive: after @p idle_ms without traffic from the server, send an
+ * XEP-0199 ping; if nothing arrives within @p timeout_ms after it, the
+ * session ends with ::XMPP_CAUSE_TIMEOUT. 0 disables (the default: 0, 0).
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_keepalive(xmpp_session_options *opts,
+                                                   unsigned idle_ms, unsigned timeout_ms);
+
+/**
+ * Sets the limits of the inbound XML stream (0 keeps a default): bytes per
+ * stanza (1 MiB) and element nesting (64).
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_limits(xmpp_session_options *opts,
+                                                size_t max_stanza_bytes, size_t max_depth);
+
+/**
+ * Bounds the outbound buffer (default 4 MiB): xmpp_session_send() returns
+ * ::XMPP_ERR_LIMIT instead of queueing more (back-pressure).
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_send_limit(xmpp_session_options *opts, size_t bytes);
+
+/**
+ * Called once when the session is bound and ready.
+ * @param jid the full JID the server bound (borrowed, valid during the call).
+ */
+typedef void (*xmpp_ready_fn)(xmpp_session *s, const char *jid, void *user_data);
+
+/**
+ * Called once when the session ends, whatever the reason. The session may
+ * be freed only after this callback returned.
+ */
+typedef void (*xmpp_closed_fn)(xmpp_session *s, xmpp_disconnect_cause cause,
+                               void *user_data);
+
+/**
+ * Sets the lifecycle callbacks.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_callbacks(xmpp_session_options *opts,
+                                                   xmpp_ready_fn on_ready,
+                                                   xmpp_closed_fn on_closed,
+                                                   void *user_data);
+
+/**
+ * Creates a session.
+ * @param opts options, copied (the caller keeps and frees them). The JID
+ *        must be set.
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID (no JID, or no password for a
+ *         password mechanism) or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_new(xmpp_session **out, xmpp_ctx *ctx,
+                                 const xmpp_session_options *opts);
+
+/**
+ * Frees a session. If it is not closed yet, no further callback fires
+ * except that pending IQ callbacks complete with ::XMPP_IQ_CANCELLED.
+ * Accepts NULL. Not callable from a callback of this session.
+ */
+XMPP_EXTERN void xmpp_session_free(xmpp_session *s);
+
+/**
+ * Starts the stream on a connected transport: queues the stream header (or
+ * the TLS ClientHello in direct TLS mode).
+ * @param now the current time in milliseconds.
+ * @return ::XMPP_OK, ::XMPP_ERR_STATE (already started) or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_start(xmpp_session *s, uint64_t now);
+
+/**
+ * Processes bytes read from the transport. Callbacks fire from inside.
+ * @return ::XMPP_OK; ::XMPP_ERR_CLOSED once the session has ended (the
+ *         bytes are ignored); ::XMPP_ERR_RECURSIVE from a callback;
+ *         ::XMPP_ERR_STATE before xmpp_session_start().
+ */
+XMPP_EXTERN int xmpp_session_recv(xmpp_session *s, const void *data, size_t len,
+                                  uint64_t now);
+
+/**
+ * The bytes waiting to be written to the transport.
+ * @param data receives a pointer valid until the next call on the session.
+ * @param len receives the count (0 when nothing is pending).
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_drain(xmpp_session *s, const void **data, size_t *len);
+
+/**
+ * Marks @p len bytes returned by xmpp_session_drain() as written.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID (more than pending).
+ */
+XMPP_EXTERN int xmpp_session_consume(xmpp_session *s, size_t len);
+
+/**
+ * The next time xmpp_session_handle_timeout() must be called.
+ * @return a time in milliseconds, or UINT64_MAX when there is none.
+ */
+XMPP_EXTERN uint64_t xmpp_session_next_deadline(const xmpp_session *s);
+
+/**
+ * Runs timers due at @p now (negotiation timeout, IQ timeouts, keepalive).
+ * @return ::XMPP_OK or ::XMPP_ERR_RECURSIVE.
+ */
+XMPP_EXTERN int xmpp_session_handle_timeout(xmpp_session *s, uint64_t now);
+
+/**
+ * Tells the session the transport ended (EOF or an error).
+ * @param cause ::XMPP_CAUSE_TCP for an error, ::XMPP_CAUSE_REMOTE_CLOSE for EOF.
+ * @param text a description or NULL.
+ * @return ::XMPP_OK.
+ */
+XMPP_EXTERN int xmpp_session_transport_closed(xmpp_session *s,
+                                              xmpp_disconnect_cause cause,
+                                              const char *text);
+
+/**
+ * Closes the stream politely: sends \</stream:stream> (and the TLS
+ * close_notify) and ends the session when the server answers or the
+ * transport closes. Idempotent; callable from callbacks.
+ * @return ::XMPP_OK.
+ */
+XMPP_EXTERN int xmpp_session_close(xmpp_session *s);
+
+/** The current state. */
+XMPP_EXTERN xmpp_session_state xmpp_session_get_state(const xmpp_session *s);
+
+/**
+ * Why the session ended, with details.
+ * @param condition receives the stream error condition for
+ *        ::XMPP_CAUSE_STREAM_ERROR / ::XMPP_CAUSE_PROTOCOL (may be NULL).
+ * @param text receives a description (the stream error text, the SASL
+ *        condition and text, the TLS error), borrowed, or NULL (may be NULL).
+ * @return the cause (::XMPP_CAUSE_NONE while running).
+ */
+XMPP_EXTERN xmpp_disconnect_cause xmpp_session_get_error(const xmpp_session *s,
+                                                         xmpp_stream_condition *condition,
+                                                         const char **text);
+
+/**
+ * The SASL failure condition ("not-authorized", ...) when the cause is
+ * ::XMPP_CAUSE_SASL, else NULL. Borrowed.
+ */
+XMPP_EXTERN const char *xmpp_session_sasl_condition(const xmpp_session *s);
+
+/**
+ * The stream error's application-specific child, if the server sent one
+ * (borrowed), else NULL.
+ */
+XMPP_EXTERN const xmpp_stanza *xmpp_session_stream_error_app(const xmpp_session *s);
+
+/**
+ * For ::XMPP_CAUSE_STREAM_ERROR with see-other-host: the host (and port)
+ * the server redirects to, else NULL. Borrowed.
+ */
+XMPP_EXTERN const char *xmpp_session_redirect(const xmpp_session *s);
+
+/**
+ * The certificate verification result of the TLS handshake (also after a
+ * failure), or NULL before one.
+ */
+XMPP_EXTERN const xmpp_tls_verify_result *xmpp_session_tls_result(const xmpp_session *s);
+
+/** The bound full JID once ready, else NULL. Borrowed. */
+XMPP_EXTERN const char *xmpp_session_jid(const xmpp_session *s);
+
+/**
+ * After authentication: 1 when the mechanism used (SCRAM, EXTERNAL) should
+ * pin the account against PLAIN from now on; persist it and pass it to
+ * xmpp_session_options_set_sasl_pinned() next time. Else 0.
+ */
+XMPP_EXTERN int xmpp_session_sasl_pins(const xmpp_session *s);
+
+/** The SASL mechanism used, once authenticated, else NULL. Static string. */
+XMPP_EXTERN const char *xmpp_session_mechanism(const xmpp_session *s);
+
+/**
+ * Sends a stanza (serialised at once into the outbound buffer). The caller
+ * keeps its reference.
+ * @return ::XMPP_OK; ::XMPP_ERR_STATE when not ready; ::XMPP_ERR_LIMIT when
+ *         the outbound buffer is full (back-pressure: drain first);
+ *         ::XMPP_ERR_INVALID; ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_send(xmpp_session *s, const xmpp_stanza *st);
+
+/**
+ * Handler for inbound stanzas.
+ * @param stanza borrowed; take a reference to keep it.
+ * @return 1 when handled (stop), 0 to let the next matching handler run.
+ */
+typedef int (*xmpp_handler_fn)(xmpp_session *s, xmpp_stanza *stanza, void *user_data);
+
+/**
+ * Registers a handler for stanzas matching an element name (message,
+ * presence, iq), the namespace of their first child element (or NULL for
+ * any) and a type (or NULL for any). Handlers with the same key run in
+ * registration order; keys are looked up in O(1).
+ * @param handle receives a handle for xmpp_session_remove_handler() (> 0).
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_add_handler(xmpp_session *s, const char *name, const char *ns,
+                                         const char *type, xmpp_handler_fn fn,
+                                         void *user_data, unsigned long *handle);
+
+/**
+ * Removes a handler; safe from inside any callback, including the handler.
+ * @return ::XMPP_OK or ::XMPP_ERR_NOT_FOUND.
+ */
+XMPP_EXTERN int xmpp_session_remove_handler(xmpp_session *s, unsigned long handle);
+
+/** How an IQ request ended. */
+typedef enum xmpp_iq_status {
+    XMPP_IQ_RESULT = 0,   /**< A result arrived (the reply is given). */
+    XMPP_IQ_ERROR = 1,    /**< An error arrived (the reply is given). */
+    XMPP_IQ_TIMEOUT = 2,  /**< No reply within the timeout. */
+    XMPP_IQ_CANCELLED = 3 /**< The session ended or was freed first. */
+} xmpp_iq_status;
+
+/**
+ * Completion of an IQ request; fires exactly once.
+ * @param reply the result or error (borrowed), or NULL for timeout/cancel.
+ */
+typedef void (*xmpp_iq_fn)(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *reply,
+                           void *user_data);
+
+/**
+ * Sends an IQ get/set and tracks its reply by (id, expected sender): a reply
+ * from anyone but the request's "to" (or, for a request without "to", from
+ * anything but the account itself or its server) is not accepted
+ * (RFC 6120 §8.2.3; SECURITY ORG-05). An id is generated when absent.
+ * @param timeout_ms 0 for the session default.
+ * @return ::XMPP_OK or as xmpp_session_send(); on error the callback does
+ *         not fire.
+ */
+XMPP_EXTERN int xmpp_session_send_iq(xmpp_session *s, xmpp_stanza *iq, unsigned timeout_ms,
+                                     xmpp_iq_fn cb, void *user_data);
+
+/**
+ * Generates a fresh stanza id (random, URL-safe).
+ * @param buf receives the NUL-terminated id.
+ * @param size at least 17.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_new_id(xmpp_session *s, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XMPP_SESSION_H */

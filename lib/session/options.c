@@ -1,0 +1,183 @@
+/* Session options: secure defaults and typed setters (no varargs, so every
+ * setting is reachable through FFI). */
+#include "session/session_int.h"
+
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+
+#define DEFAULT_NEG_MS 30000
+#define DEFAULT_IQ_MS 60000
+#define DEFAULT_SEND_LIMIT (4u * 1024 * 1024)
+
+int xmpp_session_options_new(xmpp_session_options **out, xmpp_ctx *ctx) {
+    xmpp_session_options *o;
+    if (out == NULL)
+        return XMPP_ERR_INVALID;
+    *out = NULL;
+    if (ctx == NULL)
+        return XMPP_ERR_INVALID;
+    o = xmpp__malloc(ctx, sizeof(*o));
+    if (o == NULL)
+        return XMPP_ERR_NOMEM;
+    memset(o, 0, sizeof(*o));
+    o->ctx = ctx;
+    o->tls_mode = XMPP_TLS_STARTTLS;
+    o->neg_ms = DEFAULT_NEG_MS;
+    o->iq_ms = DEFAULT_IQ_MS;
+    o->send_limit = DEFAULT_SEND_LIMIT;
+    *out = o;
+    return XMPP_OK;
+}
+
+static void wipe_free(xmpp_ctx *ctx, char *s) {
+    if (s != NULL) {
+        gnutls_memset(s, 0, strlen(s));
+        xmpp__free(ctx, s);
+    }
+}
+
+void xmpp__options_clear(struct xmpp_session_options *o);
+void xmpp__options_clear(struct xmpp_session_options *o) {
+    xmpp__free(o->ctx, o->jid);
+    wipe_free(o->ctx, o->password);
+    xmpp__free(o->ctx, o->tls_name);
+    xmpp_tls_config_unref(o->tls_cfg);
+    o->jid = o->password = o->tls_name = NULL;
+    o->tls_cfg = NULL;
+}
+
+void xmpp_session_options_free(xmpp_session_options *o) {
+    if (o == NULL)
+        return;
+    xmpp__options_clear(o);
+    xmpp__free(o->ctx, o);
+}
+
+static int set_str(xmpp_session_options *o, char **field, const char *v, int secret) {
+    char *copy = NULL;
+    if (v != NULL && (copy = xmpp__strdup(o->ctx, v)) == NULL)
+        return XMPP_ERR_NOMEM;
+    if (secret)
+        wipe_free(o->ctx, *field);
+    else
+        xmpp__free(o->ctx, *field);
+    *field = copy;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_jid(xmpp_session_options *o, const char *jid) {
+    xmpp_jid *j;
+    int rc;
+    if (o == NULL || jid == NULL)
+        return XMPP_ERR_INVALID;
+    if ((rc = xmpp_jid_parse(&j, o->ctx, jid)) != XMPP_OK)
+        return rc;
+    xmpp_jid_free(j);
+    return set_str(o, &o->jid, jid, 0);
+}
+
+int xmpp_session_options_set_password(xmpp_session_options *o, const char *pw) {
+    if (o == NULL || pw == NULL)
+        return XMPP_ERR_INVALID;
+    return set_str(o, &o->password, pw, 1);
+}
+
+int xmpp_session_options_set_tls_mode(xmpp_session_options *o, xmpp_tls_mode mode) {
+    if (o == NULL || (mode != XMPP_TLS_STARTTLS && mode != XMPP_TLS_DIRECT && mode != XMPP_TLS_NONE))
+        return XMPP_ERR_INVALID;
+    o->tls_mode = mode;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_tls_config(xmpp_session_options *o, xmpp_tls_config *cfg) {
+    if (o == NULL || cfg == NULL)
+        return XMPP_ERR_INVALID;
+    xmpp_tls_config_ref(cfg);
+    xmpp_tls_config_unref(o->tls_cfg);
+    o->tls_cfg = cfg;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_allow_plaintext(xmpp_session_options *o, int allow) {
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    o->allow_plain = allow != 0;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_sasl_pinned(xmpp_session_options *o, int pinned) {
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    o->sasl_pinned = pinned != 0;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_tls_name(xmpp_session_options *o, const char *name) {
+    if (o == NULL || name == NULL || *name == '\0')
+        return XMPP_ERR_INVALID;
+    return set_str(o, &o->tls_name, name, 0);
+}
+
+int xmpp_session_options_set_timeouts(xmpp_session_options *o, unsigned neg_ms,
+                                      unsigned iq_ms) {
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    if (neg_ms)
+        o->neg_ms = neg_ms;
+    if (iq_ms)
+        o->iq_ms = iq_ms;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_keepalive(xmpp_session_options *o, unsigned idle_ms,
+                                       unsigned timeout_ms) {
+    if (o == NULL || (idle_ms != 0 && timeout_ms == 0))
+        return XMPP_ERR_INVALID;
+    o->ka_idle_ms = idle_ms;
+    o->ka_timeout_ms = timeout_ms;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_limits(xmpp_session_options *o, size_t max_stanza,
+                                    size_t max_depth) {
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    o->max_stanza = max_stanza;
+    o->max_depth = max_depth;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_send_limit(xmpp_session_options *o, size_t bytes) {
+    if (o == NULL || bytes == 0)
+        return XMPP_ERR_INVALID;
+    o->send_limit = bytes;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_callbacks(xmpp_session_options *o, xmpp_ready_fn on_ready,
+                                       xmpp_closed_fn on_closed, void *ud) {
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    o->on_ready = on_ready;
+    o->on_closed = on_closed;
+    o->user_data = ud;
+    return XMPP_OK;
+}
+
+/* Deep copy into the session. */
+int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_options *src);
+int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_options *src) {
+    *dst = *src;
+    dst->jid = dst->password = dst->tls_name = NULL;
+    dst->tls_cfg = NULL;
+    if ((src->jid && (dst->jid = xmpp__strdup(src->ctx, src->jid)) == NULL) ||
+        (src->password && (dst->password = xmpp__strdup(src->ctx, src->password)) == NULL) ||
+        (src->tls_name && (dst->tls_name = xmpp__strdup(src->ctx, src->tls_name)) == NULL)) {
+        xmpp__options_clear(dst);
+        return XMPP_ERR_NOMEM;
+    }
+    if (src->tls_cfg)
+        dst->tls_cfg = xmpp_tls_config_ref(src->tls_cfg);
+    return XMPP_OK;
+}
