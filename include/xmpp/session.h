@@ -130,6 +130,19 @@ XMPP_EXTERN int xmpp_session_options_allow_plaintext(xmpp_session_options *opts,
 XMPP_EXTERN int xmpp_session_options_set_sasl_pinned(xmpp_session_options *opts, int pinned);
 
 /**
+ * Restricts SASL to these mechanisms, tried in this order of preference
+ * (e.g. {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}). Every security rule still
+ * applies (PLAIN only over TLS or when plaintext is allowed, pinning).
+ * Without a list, the library's own order is used: SCRAM-SHA-512-PLUS,
+ * SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS, SCRAM-SHA-512, SCRAM-SHA-256,
+ * SCRAM-SHA-1, PLAIN.
+ * @param names mechanism names (copied); NULL with @p n = 0 resets.
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_options_set_mechanisms(xmpp_session_options *opts,
+                                                    const char *const *names, size_t n);
+
+/**
  * Overrides the SNI/certificate reference name (default: the JID domain).
  * Only for servers reached by another name through a trusted channel.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.

@@ -427,12 +427,22 @@ int xmpp_tls_read(xmpp_tls *t, uint8_t *buf, size_t cap) {
         return XMPP_ERR_STATE;
     if (cap > INT_MAX)
         cap = INT_MAX;
+    int idle = 0;
     while (total < cap) {
+        size_t before = t->in.len;
         ssize_t r = gnutls_record_recv(t->s, buf + total, cap - total);
         if (r > 0) {
             total += (size_t)r;
+            idle = 0;
             continue;
         }
+        /* A post-handshake message (a TLS 1.3 NewSessionTicket, which we
+         * ignore) is consumed with GNUTLS_E_AGAIN although more records may
+         * be buffered, here or inside GnuTLS: try again until a call makes
+         * no progress at all. */
+        if ((r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) && !t->oom &&
+            (t->in.len < before || ++idle < 2))
+            continue;
         if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
             if (t->oom)
                 r = GNUTLS_E_MEMORY_ERROR;

@@ -5,6 +5,7 @@
 #include "core/internal.h"
 
 #include <ares.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -263,9 +264,38 @@ static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *r
         next_target(c);
 }
 
+/* An IP literal needs no resolver: never send a DNS query for it. */
+static int literal_target(xmpp_client *c) {
+    const target *t = &c->targets[c->cur_target];
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&c->addrs[0];
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&c->addrs[0];
+    memset(&c->addrs[0], 0, sizeof(c->addrs[0]));
+    if (inet_pton(AF_INET, t->host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)t->port);
+        c->addrlens[0] = sizeof(*v4);
+    } else if (inet_pton(AF_INET6, t->host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)t->port);
+        c->addrlens[0] = sizeof(*v6);
+    } else {
+        return 0;
+    }
+    c->naddrs = 1;
+    c->next_addr = 0;
+    c->nattempts = 0;
+    c->state = C_CONNECTING;
+    c->connect_deadline = now_ms() + CONNECT_TIMEOUT_MS;
+    if (!start_attempt(c))
+        next_target(c);
+    return 1;
+}
+
 static void resolve_target(xmpp_client *c) {
     struct ares_addrinfo_hints hints;
     char port[8];
+    if (literal_target(c))
+        return;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

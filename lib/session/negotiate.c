@@ -221,7 +221,7 @@ static void sasl_local_failure(xmpp_session *s, int rc) {
 static void start_sasl(xmpp_session *s, const xmpp_stanza *features) {
     const xmpp_stanza *mechs = xmpp_stanza_child(features, "mechanisms", XMPP_NS_SASL);
     const xmpp_stanza *cbs = xmpp_stanza_child(features, "sasl-channel-binding", XMPP_NS_SASL_CB);
-    const char *names[32], *cbt[8];
+    const char *names[128], *cbt[32];
     size_t nn = 0, nc = 0;
     const xmpp_stanza *c;
     uint8_t *init = NULL;
@@ -232,17 +232,29 @@ static void start_sasl(xmpp_session *s, const xmpp_stanza *features) {
                            "server offers no SASL mechanisms");
         return;
     }
-    for (c = xmpp_stanza_child(mechs, "mechanism", XMPP_NS_SASL); c && nn < 32;
+    /* bounded lists: more than that is a hostile server (RES-06); the
+     * whole list matters for the XEP-0474 hash, so never truncate */
+    for (c = xmpp_stanza_child(mechs, "mechanism", XMPP_NS_SASL); c;
          c = xmpp_stanza_next_match(c, "mechanism", XMPP_NS_SASL)) {
         const xmpp_stanza *t = xmpp_stanza_first_child(c);
+        if (nn == 128) {
+            xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_POLICY_VIOLATION,
+                               "server advertises too many SASL mechanisms");
+            return;
+        }
         if (t && xmpp_stanza_is_text(t))
             names[nn++] = xmpp_stanza_text_ptr(t);
-    /* bounded lists: more than that is a hostile server (RES-06) */
     }
-    for (c = cbs ? xmpp_stanza_child(cbs, "channel-binding", NULL) : NULL; c && nc < 8;
-         c = xmpp_stanza_next_match(c, "channel-binding", NULL))
+    for (c = cbs ? xmpp_stanza_child(cbs, "channel-binding", NULL) : NULL; c;
+         c = xmpp_stanza_next_match(c, "channel-binding", NULL)) {
+        if (nc == 32) {
+            xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_POLICY_VIOLATION,
+                               "server advertises too many channel-binding types");
+            return;
+        }
         if (xmpp_stanza_attr(c, "type"))
             cbt[nc++] = xmpp_stanza_attr(c, "type");
+    }
     if (s->sasl == NULL) {
         xmpp__sasl_params p;
         memset(&p, 0, sizeof(p));
@@ -254,10 +266,20 @@ static void start_sasl(xmpp_session *s, const xmpp_stanza *features) {
             p.flags |= XMPP_SASL_PLAIN_ALLOWED;
         if (s->o.sasl_pinned)
             p.flags |= XMPP_SASL_PINNED;
-        if (s->tls_up) {
+        p.mechs = (const char *const *)s->o.mechs;
+        p.nmechs = s->o.nmechs;
+        /* Channel binding over TLS 1.3 needs the server to say which type
+         * it computes (XEP-0440): servers without the advertisement differ
+         * (ejabberd 23.01 uses tls-unique, undefined on 1.3; RFC 9266 says
+         * tls-exporter), and a wrong guess fails the login. Without it we
+         * do not bind ("n") on 1.3; on TLS 1.2 tls-unique is unambiguous. */
+        if (s->tls_up && !(nc == 0 && (cb_info(s) & XMPP_SASL_CB_TLS13))) {
             p.cb_info = cb_info(s);
             p.get_cb = get_cb;
             p.cb_ud = s;
+        } else if (s->tls_up) {
+            xmpp__log(s->ctx, XMPP_LOG_INFO, "session",
+                      "TLS 1.3 without XEP-0440 channel-binding types: not binding");
         }
         if ((rc = xmpp__sasl_new(&s->sasl, s->ctx, &p)) != XMPP_OK) {
             xmpp__session_fail(s, rc == XMPP_ERR_NOMEM ? XMPP_CAUSE_NOMEM : XMPP_CAUSE_SASL,

@@ -37,8 +37,69 @@ static void wipe_free(xmpp_ctx *ctx, char *s) {
     }
 }
 
+static void free_mechs(struct xmpp_session_options *o) {
+    size_t i;
+    for (i = 0; i < o->nmechs; i++)
+        xmpp__free(o->ctx, o->mechs[i]);
+    xmpp__free(o->ctx, o->mechs);
+    o->mechs = NULL;
+    o->nmechs = 0;
+}
+
+static int copy_mechs(struct xmpp_session_options *o, const char *const *names, size_t n) {
+    char **v;
+    size_t i;
+    if (n == 0)
+        return XMPP_OK;
+    if (n > 64)
+        return XMPP_ERR_INVALID;
+    v = xmpp__malloc(o->ctx, n * sizeof(*v));
+    if (v == NULL)
+        return XMPP_ERR_NOMEM;
+    for (i = 0; i < n; i++)
+        if ((v[i] = xmpp__strdup(o->ctx, names[i])) == NULL) {
+            while (i-- > 0)
+                xmpp__free(o->ctx, v[i]);
+            xmpp__free(o->ctx, v);
+            return XMPP_ERR_NOMEM;
+        }
+    o->mechs = v;
+    o->nmechs = n;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_mechanisms(xmpp_session_options *o, const char *const *names,
+                                        size_t n) {
+    size_t i;
+    int rc;
+    char **old;
+    size_t nold;
+    if (o == NULL || (names == NULL && n > 0))
+        return XMPP_ERR_INVALID;
+    for (i = 0; i < n; i++)
+        if (names[i] == NULL || names[i][0] == '\0' || strlen(names[i]) > 64)
+            return XMPP_ERR_INVALID;
+    old = o->mechs;
+    nold = o->nmechs;
+    o->mechs = NULL;
+    o->nmechs = 0;
+    if ((rc = copy_mechs(o, names, n)) != XMPP_OK) {
+        o->mechs = old;
+        o->nmechs = nold;
+        return rc;
+    }
+    {
+        struct xmpp_session_options tmp = *o;
+        tmp.mechs = old;
+        tmp.nmechs = nold;
+        free_mechs(&tmp);
+    }
+    return XMPP_OK;
+}
+
 void xmpp__options_clear(struct xmpp_session_options *o);
 void xmpp__options_clear(struct xmpp_session_options *o) {
+    free_mechs(o);
     xmpp__free(o->ctx, o->jid);
     wipe_free(o->ctx, o->password);
     xmpp__free(o->ctx, o->tls_name);
@@ -171,7 +232,10 @@ int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_opti
     *dst = *src;
     dst->jid = dst->password = dst->tls_name = NULL;
     dst->tls_cfg = NULL;
-    if ((src->jid && (dst->jid = xmpp__strdup(src->ctx, src->jid)) == NULL) ||
+    dst->mechs = NULL;
+    dst->nmechs = 0;
+    if (copy_mechs(dst, (const char *const *)src->mechs, src->nmechs) != XMPP_OK ||
+        (src->jid && (dst->jid = xmpp__strdup(src->ctx, src->jid)) == NULL) ||
         (src->password && (dst->password = xmpp__strdup(src->ctx, src->password)) == NULL) ||
         (src->tls_name && (dst->tls_name = xmpp__strdup(src->ctx, src->tls_name)) == NULL)) {
         xmpp__options_clear(dst);

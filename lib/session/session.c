@@ -312,6 +312,9 @@ static void tls_input(xmpp_session *s, const void *data, size_t len) {
     }
     for (;;) {
         int n = xmpp_tls_read(s->tls, buf, sizeof(buf));
+        if (n > 0)
+            xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "RECV %.*s", n > 2000 ? 2000 : n,
+                      (const char *)buf);
         if (n == 0)
             break;
         if (n < 0) {

@@ -28,6 +28,8 @@ struct xmpp_session_options {
     xmpp_tls_config *tls_cfg;
     int allow_plain;
     int sasl_pinned;
+    char **mechs;
+    size_t nmechs;
     char *tls_name;
     unsigned neg_ms, iq_ms, ka_idle_ms, ka_timeout_ms;
     size_t max_stanza, max_depth, send_limit;

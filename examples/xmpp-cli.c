@@ -1,0 +1,600 @@
+/* xmpp-cli: a command-line XMPP client for scripts, built on libxmpp's
+ * driver (xmpp/client.h) and run_once loop.
+ *
+ *   xmpp-cli [options] send TO TEXT...
+ *   xmpp-cli [options] listen [--count N]
+ *   xmpp-cli [options] ping [JID]
+ *   xmpp-cli [options] version JID
+ *   xmpp-cli [options] disco JID
+ *
+ * Exit codes: 0 ok, 1 other failure (e.g. an error reply), 2 usage,
+ * 3 DNS or TCP, 4 TLS, 5 authentication, 6 stream error or protocol
+ * violation, 7 timeout. Passwords never come from the command line. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xmpp/xmpp.h>
+
+enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_NET = 3, EX_TLS = 4, EX_AUTH = 5,
+       EX_STREAM = 6, EX_TIMEOUT = 7 };
+
+struct cli {
+    xmpp_ctx *ctx;
+    xmpp_client *client;
+    xmpp_session *s;
+    const char *command;
+    char **args;
+    int nargs;
+    long count;       /* listen --count */
+    long received;
+    int ready;
+    int done;         /* the command finished */
+    int exit_code;
+    int verbose;
+    uint64_t started;
+    char *seen[256];  /* listen: recent message ids, for de-duplication */
+    int nseen;
+};
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: xmpp-cli [--jid JID] [--password-file F | --password-env VAR]\n"
+            "                [--server HOST[:PORT]] [--tls starttls|direct] [--cafile F]\n"
+            "                [--pin SHA256] [--allow-plaintext] [--timeout S] [--sasl MECH]\n"
+            "                [-v] COMMAND ...\n"
+            "commands: send TO TEXT... | listen [--count N] | ping [JID] | version JID |"
+            " disco JID\n"
+            "The JID may also come from XMPP_JID, the password from --password-env or a file.\n");
+}
+
+static void die(int code, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "xmpp-cli: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(code);
+}
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void log_cb(xmpp_log_level level, const char *area, const char *msg, void *ud) {
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    (void)ud;
+    fprintf(stderr, "[%s] %s: %s\n", names[level < 4 ? level : 3], area, msg);
+}
+
+/* ---- JSON output for listen */
+static void json_str(const char *s) {
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    putchar('"');
+    for (; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", stdout); break;
+        case '\\': fputs("\\\\", stdout); break;
+        case '\n': fputs("\\n", stdout); break;
+        case '\r': fputs("\\r", stdout); break;
+        case '\t': fputs("\\t", stdout); break;
+        default:
+            if (*p < 0x20)
+                printf("\\u%04x", *p);
+            else
+                putchar(*p);
+        }
+    }
+    putchar('"');
+}
+
+static void json_field(const char *name, const char *value, int first) {
+    if (!first)
+        fputs(", ", stdout);
+    json_str(name);
+    fputs(": ", stdout);
+    if (value)
+        json_str(value);
+    else
+        fputs("null", stdout);
+}
+
+static int seen_before(struct cli *c, const char *from, const char *id) {
+    char key[1024];
+    int i;
+    if (id == NULL)
+        return 0;
+    snprintf(key, sizeof(key), "%s\n%s", from ? from : "", id);
+    for (i = 0; i < c->nseen; i++)
+        if (strcmp(c->seen[i], key) == 0)
+            return 1;
+    if (c->nseen == 256) {
+        free(c->seen[0]);
+        memmove(c->seen, c->seen + 1, 255 * sizeof(c->seen[0]));
+        c->nseen--;
+    }
+    c->seen[c->nseen++] = strdup(key);
+    return 0;
+}
+
+static int on_message(xmpp_session *s, xmpp_stanza *st, void *ud) {
+    struct cli *c = ud;
+    xmpp_stanza *body = xmpp_stanza_child(st, "body", NULL);
+    char *text = NULL;
+    const char *type = xmpp_stanza_type(st);
+    (void)s;
+    if (body == NULL || (type && strcmp(type, "error") == 0))
+        return 1; /* chat states, receipts, errors: not messages to print */
+    if (seen_before(c, xmpp_stanza_from(st), xmpp_stanza_id(st)))
+        return 1;
+    xmpp_stanza_text(body, &text, NULL);
+    putchar('{');
+    json_field("from", xmpp_stanza_from(st), 1);
+    json_field("to", xmpp_stanza_to(st), 0);
+    json_field("type", type ? type : "normal", 0);
+    json_field("id", xmpp_stanza_id(st), 0);
+    json_field("body", text, 0);
+    fputs("}\n", stdout);
+    fflush(stdout);
+    xmpp_free(c->ctx, text);
+    c->received++;
+    if (c->count > 0 && c->received >= c->count) {
+        c->done = 1;
+        c->exit_code = EX_OK;
+    }
+    return 1;
+}
+
+/* ---- IQ commands */
+static void print_error_reply(const xmpp_stanza *reply) {
+    xmpp_stanza_condition cond;
+    const char *text = NULL;
+    if (xmpp_stanza_get_error(reply, &cond, &text) == XMPP_OK)
+        fprintf(stderr, "xmpp-cli: error from %s: %s%s%s\n",
+                xmpp_stanza_from(reply) ? xmpp_stanza_from(reply) : "server",
+                xmpp_stanza_condition_name(cond), text ? ": " : "", text ? text : "");
+    else
+        fprintf(stderr, "xmpp-cli: error reply without a condition\n");
+}
+
+static char *child_text(const xmpp_stanza *st, const char *path, xmpp_ctx *ctx) {
+    char *t = NULL;
+    const xmpp_stanza *e = xmpp_stanza_path(st, path);
+    if (e && xmpp_stanza_text(e, &t, NULL) == XMPP_OK)
+        return t;
+    (void)ctx;
+    return NULL;
+}
+
+static void on_iq(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *reply, void *ud) {
+    struct cli *c = ud;
+    (void)s;
+    c->done = 1;
+    if (status == XMPP_IQ_TIMEOUT) {
+        fprintf(stderr, "xmpp-cli: no answer to the request\n");
+        c->exit_code = EX_TIMEOUT;
+        return;
+    }
+    if (status == XMPP_IQ_CANCELLED) {
+        c->done = 0; /* the session ended: its cause decides the exit code */
+        return;
+    }
+    if (status == XMPP_IQ_ERROR) {
+        print_error_reply(reply);
+        c->exit_code = EX_FAIL;
+        return;
+    }
+    c->exit_code = EX_OK;
+    if (strcmp(c->command, "ping") == 0) {
+        printf("pong from %s in %llu ms\n",
+               xmpp_stanza_from(reply) ? xmpp_stanza_from(reply) : "server",
+               (unsigned long long)(now_ms() - c->started));
+    } else if (strcmp(c->command, "version") == 0) {
+        char *name = child_text(reply, "query@jabber:iq:version/name", c->ctx);
+        char *ver = child_text(reply, "query@jabber:iq:version/version", c->ctx);
+        char *os = child_text(reply, "query@jabber:iq:version/os", c->ctx);
+        printf("name: %s\nversion: %s\n", name ? name : "", ver ? ver : "");
+        if (os)
+            printf("os: %s\n", os);
+        xmpp_free(c->ctx, name);
+        xmpp_free(c->ctx, ver);
+        xmpp_free(c->ctx, os);
+    } else if (strcmp(c->command, "disco") == 0) {
+        const xmpp_stanza *q = xmpp_stanza_child(reply, "query",
+                                                 "http://jabber.org/protocol/disco#info");
+        const xmpp_stanza *e;
+        for (e = xmpp_stanza_child(q, "identity", NULL); e;
+             e = xmpp_stanza_next_match(e, "identity", NULL))
+            printf("identity: %s/%s%s%s\n", xmpp_stanza_attr(e, "category"),
+                   xmpp_stanza_attr(e, "type"), xmpp_stanza_attr(e, "name") ? " " : "",
+                   xmpp_stanza_attr(e, "name") ? xmpp_stanza_attr(e, "name") : "");
+        for (e = xmpp_stanza_child(q, "feature", NULL); e;
+             e = xmpp_stanza_next_match(e, "feature", NULL))
+            printf("feature: %s\n", xmpp_stanza_attr(e, "var"));
+    }
+    fflush(stdout);
+}
+
+static int send_query(struct cli *c, const char *to, const char *elem, const char *ns) {
+    xmpp_stanza *iq = NULL;
+    char id[32];
+    int rc;
+    xmpp_session_new_id(c->s, id, sizeof(id));
+    if ((rc = xmpp_iq_new(&iq, c->ctx, "get", to, id)) != XMPP_OK ||
+        (rc = xmpp_stanza_add_child_new(iq, elem, ns, NULL)) != XMPP_OK ||
+        (rc = xmpp_session_send_iq(c->s, iq, 0, on_iq, c)) != XMPP_OK) {
+        xmpp_stanza_unref(iq);
+        return rc;
+    }
+    xmpp_stanza_unref(iq);
+    return XMPP_OK;
+}
+
+/* send: the messages, then a ping round trip so the server has processed
+ * them before we close the stream. */
+static int do_send(struct cli *c) {
+    char *text;
+    size_t len = 0;
+    int i, rc;
+    xmpp_stanza *m = NULL;
+    char id[32];
+    for (i = 1; i < c->nargs; i++)
+        len += strlen(c->args[i]) + 1;
+    text = calloc(1, len + 1);
+    if (text == NULL)
+        return XMPP_ERR_NOMEM;
+    for (i = 1; i < c->nargs; i++) {
+        if (i > 1)
+            strcat(text, " ");
+        strcat(text, c->args[i]);
+    }
+    xmpp_session_new_id(c->s, id, sizeof(id));
+    rc = xmpp_message_new(&m, c->ctx, "chat", c->args[0], id, text);
+    free(text);
+    if (rc == XMPP_OK)
+        rc = xmpp_session_send(c->s, m);
+    xmpp_stanza_unref(m);
+    if (rc != XMPP_OK)
+        return rc;
+    return send_query(c, NULL, "ping", "urn:xmpp:ping");
+}
+
+static void on_ready(xmpp_session *s, const char *jid, void *ud) {
+    struct cli *c = ud;
+    int rc = XMPP_OK;
+    c->ready = 1;
+    c->started = now_ms();
+    if (c->verbose)
+        fprintf(stderr, "xmpp-cli: logged in as %s (%s)\n", jid, xmpp_session_mechanism(s));
+    if (strcmp(c->command, "send") == 0) {
+        rc = do_send(c);
+    } else if (strcmp(c->command, "listen") == 0) {
+        xmpp_stanza *p = NULL;
+        /* initial presence, so the server routes messages to us */
+        rc = xmpp_presence_new(&p, c->ctx, NULL, NULL, NULL);
+        if (rc == XMPP_OK)
+            rc = xmpp_session_send(s, p);
+        xmpp_stanza_unref(p);
+    } else if (strcmp(c->command, "ping") == 0) {
+        rc = send_query(c, c->nargs > 0 ? c->args[0] : NULL, "ping", "urn:xmpp:ping");
+    } else if (strcmp(c->command, "version") == 0) {
+        rc = send_query(c, c->args[0], "query", "jabber:iq:version");
+    } else if (strcmp(c->command, "disco") == 0) {
+        rc = send_query(c, c->args[0], "query", "http://jabber.org/protocol/disco#info");
+    }
+    if (rc != XMPP_OK) {
+        fprintf(stderr, "xmpp-cli: %s\n", xmpp_strerror(rc));
+        c->done = 1;
+        /* a malformed recipient JID is a usage error */
+        c->exit_code = (rc <= XMPP_ERR_JID_MALFORMED && rc >= XMPP_ERR_JID_ESCAPE) ||
+                               rc == XMPP_ERR_INVALID
+                           ? EX_USAGE
+                           : EX_FAIL;
+    }
+}
+
+static int exit_for_cause(xmpp_disconnect_cause cause) {
+    switch (cause) {
+    case XMPP_CAUSE_DNS:
+    case XMPP_CAUSE_TCP: return EX_NET;
+    case XMPP_CAUSE_TLS:
+    case XMPP_CAUSE_TLS_VERIFY:
+    case XMPP_CAUSE_TLS_REQUIRED: return EX_TLS;
+    case XMPP_CAUSE_SASL: return EX_AUTH;
+    case XMPP_CAUSE_STREAM_ERROR:
+    case XMPP_CAUSE_PROTOCOL:
+    case XMPP_CAUSE_REMOTE_CLOSE: return EX_STREAM;
+    case XMPP_CAUSE_TIMEOUT: return EX_TIMEOUT;
+    case XMPP_CAUSE_LOCAL_CLOSE:
+    case XMPP_CAUSE_NONE: return EX_OK;
+    default: return EX_FAIL;
+    }
+}
+
+static void on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
+    struct cli *c = ud;
+    xmpp_stream_condition cond;
+    const char *text = NULL;
+    if (c->done && cause == XMPP_CAUSE_LOCAL_CLOSE)
+        return;
+    xmpp_session_get_error(s, &cond, &text);
+    if (cause == XMPP_CAUSE_DNS || cause == XMPP_CAUSE_TCP)
+        text = xmpp_client_error(c->client) ? xmpp_client_error(c->client) : text;
+    if (cause != XMPP_CAUSE_LOCAL_CLOSE) {
+        if (cause == XMPP_CAUSE_STREAM_ERROR)
+            fprintf(stderr, "xmpp-cli: stream error: %s%s%s\n", xmpp_stream_condition_name(cond),
+                    text ? ": " : "", text ? text : "");
+        else
+            fprintf(stderr, "xmpp-cli: %s\n", text ? text : "connection closed");
+    }
+    if (!c->done) {
+        c->done = 1;
+        c->exit_code = exit_for_cause(cause);
+        if (c->exit_code == EX_OK && !c->ready)
+            c->exit_code = EX_NET;
+    }
+}
+
+/* ---- configuration */
+static char *read_password_file(const char *path) {
+    FILE *f = fopen(path, "r");
+    char buf[1024];
+    size_t n;
+    if (f == NULL)
+        die(EX_USAGE, "cannot read password file %s: %s", path, strerror(errno));
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return strdup(buf);
+}
+
+static int parse_pin(const char *s, unsigned char out[32]) {
+    size_t len = strlen(s), i;
+    if (strncmp(s, "sha256/", 7) == 0) {
+        s += 7;
+        len -= 7;
+    }
+    if (len == 64) {
+        for (i = 0; i < 32; i++) {
+            unsigned v;
+            if (sscanf(s + 2 * i, "%2x", &v) != 1)
+                return -1;
+            out[i] = (unsigned char)v;
+        }
+        return 0;
+    }
+    if (len == 44) { /* base64 */
+        static const char tab[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        unsigned acc = 0, bits = 0, n = 0;
+        for (i = 0; i < len && s[i] != '='; i++) {
+            const char *p = strchr(tab, s[i]);
+            if (p == NULL || s[i] == '\0')
+                return -1;
+            acc = (acc << 6) | (unsigned)(p - tab);
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                if (n == 32)
+                    return -1;
+                out[n++] = (unsigned char)(acc >> bits);
+            }
+        }
+        return n == 32 ? 0 : -1;
+    }
+    return -1;
+}
+
+int main(int argc, char **argv) {
+    struct cli c;
+    const char *jid = getenv("XMPP_JID"), *server = NULL, *cafile = NULL, *tls = NULL;
+    const char *sasl = NULL;
+    char *password = NULL;
+    unsigned char pin[32];
+    int have_pin = 0, allow_plain = 0, i, rc;
+    double timeout = 0;
+    xmpp_session_options *o = NULL;
+    xmpp_tls_config *cfg = NULL;
+    uint64_t deadline = 0;
+
+    memset(&c, 0, sizeof(c));
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+#define NEXT() (i + 1 < argc ? argv[++i] : (usage(), exit(EX_USAGE), (char *)NULL))
+        if (strcmp(a, "--jid") == 0)
+            jid = NEXT();
+        else if (strcmp(a, "--password-file") == 0)
+            password = read_password_file(NEXT());
+        else if (strcmp(a, "--password-env") == 0) {
+            const char *var = NEXT(), *v = getenv(var);
+            if (v == NULL)
+                die(EX_USAGE, "environment variable %s is not set", var);
+            password = strdup(v);
+        } else if (strcmp(a, "--server") == 0)
+            server = NEXT();
+        else if (strcmp(a, "--tls") == 0)
+            tls = NEXT();
+        else if (strcmp(a, "--cafile") == 0)
+            cafile = NEXT();
+        else if (strcmp(a, "--pin") == 0) {
+            if (parse_pin(NEXT(), pin) != 0)
+                die(EX_USAGE, "--pin takes a SHA-256 SPKI hash in hex (64 digits) or base64");
+            have_pin = 1;
+        } else if (strcmp(a, "--allow-plaintext") == 0)
+            allow_plain = 1;
+        else if (strcmp(a, "--timeout") == 0) {
+            char *end;
+            timeout = strtod(NEXT(), &end);
+            if (*end || timeout <= 0)
+                die(EX_USAGE, "--timeout takes a positive number of seconds");
+        } else if (strcmp(a, "--sasl") == 0)
+            sasl = NEXT();
+        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+            c.verbose = 1;
+        else if (strcmp(a, "--password") == 0)
+            die(EX_USAGE, "passwords are never taken from the command line: use --password-file "
+                          "or --password-env");
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage();
+            return EX_OK;
+        } else {
+            usage();
+            die(EX_USAGE, "unknown option %s", a);
+        }
+    }
+    if (i >= argc) {
+        usage();
+        return EX_USAGE;
+    }
+    c.command = argv[i++];
+    c.args = argv + i;
+    c.nargs = argc - i;
+    if (strcmp(c.command, "send") == 0) {
+        if (c.nargs < 2)
+            die(EX_USAGE, "usage: send TO TEXT...");
+    } else if (strcmp(c.command, "listen") == 0) {
+        if (c.nargs == 2 && strcmp(c.args[0], "--count") == 0) {
+            char *end;
+            c.count = strtol(c.args[1], &end, 10);
+            if (*end || c.count <= 0)
+                die(EX_USAGE, "--count takes a positive number");
+        } else if (c.nargs != 0) {
+            die(EX_USAGE, "usage: listen [--count N]");
+        }
+    } else if (strcmp(c.command, "ping") == 0) {
+        if (c.nargs > 1)
+            die(EX_USAGE, "usage: ping [JID]");
+    } else if (strcmp(c.command, "version") == 0 || strcmp(c.command, "disco") == 0) {
+        if (c.nargs != 1)
+            die(EX_USAGE, "usage: %s JID", c.command);
+    } else {
+        usage();
+        die(EX_USAGE, "unknown command %s", c.command);
+    }
+    if (jid == NULL)
+        die(EX_USAGE, "no JID: use --jid or XMPP_JID");
+    if (password == NULL)
+        die(EX_USAGE, "no password: use --password-file or --password-env");
+
+    if (xmpp_ctx_new(&c.ctx, NULL) != XMPP_OK)
+        die(EX_FAIL, "out of memory");
+    if (c.verbose)
+        xmpp_ctx_set_log(c.ctx, log_cb, XMPP_LOG_DEBUG, NULL);
+    if (xmpp_session_options_new(&o, c.ctx) != XMPP_OK)
+        die(EX_FAIL, "out of memory");
+    if ((rc = xmpp_session_options_set_jid(o, jid)) != XMPP_OK)
+        die(EX_USAGE, "invalid JID %s: %s", jid, xmpp_strerror(rc));
+    if (xmpp_session_options_set_password(o, password) != XMPP_OK)
+        die(EX_USAGE, "invalid password");
+    memset(password, 0, strlen(password));
+    free(password);
+    if (tls != NULL) {
+        if (strcmp(tls, "starttls") == 0)
+            xmpp_session_options_set_tls_mode(o, XMPP_TLS_STARTTLS);
+        else if (strcmp(tls, "direct") == 0)
+            xmpp_session_options_set_tls_mode(o, XMPP_TLS_DIRECT);
+        else
+            die(EX_USAGE, "--tls takes starttls or direct");
+    }
+    if (allow_plain) {
+        fprintf(stderr, "xmpp-cli: WARNING: --allow-plaintext: the stream and the password may "
+                        "cross the network unencrypted\n");
+        xmpp_session_options_allow_plaintext(o, 1);
+    }
+    if (sasl != NULL && xmpp_session_options_set_mechanisms(o, &sasl, 1) != XMPP_OK)
+        die(EX_USAGE, "invalid --sasl mechanism");
+    if (xmpp_tls_config_new(&cfg, c.ctx) != XMPP_OK)
+        die(EX_FAIL, "out of memory");
+    if (cafile != NULL && (rc = xmpp_tls_config_add_cafile(cfg, cafile)) != XMPP_OK)
+        die(EX_USAGE, "cannot load CA file %s: %s", cafile, xmpp_strerror(rc));
+    if (have_pin)
+        xmpp_tls_config_add_pin_sha256(cfg, pin);
+    xmpp_session_options_set_tls_config(o, cfg);
+    xmpp_tls_config_unref(cfg);
+    if (timeout > 0)
+        xmpp_session_options_set_timeouts(o, (unsigned)(timeout * 1000), (unsigned)(timeout * 1000));
+    xmpp_session_options_set_callbacks(o, on_ready, on_closed, &c);
+    if ((rc = xmpp_client_new(&c.client, c.ctx, o)) != XMPP_OK)
+        die(EX_FAIL, "cannot create the client: %s", xmpp_strerror(rc));
+    xmpp_session_options_free(o);
+    c.s = xmpp_client_session(c.client);
+    if (strcmp(c.command, "listen") == 0)
+        xmpp_session_add_handler(c.s, "message", NULL, NULL, on_message, &c, NULL);
+    if (server != NULL) {
+        char host[256];
+        unsigned port = 5222;
+        const char *colon = strrchr(server, ':');
+        if (server[0] == '[') { /* [v6]:port */
+            const char *close = strchr(server, ']');
+            if (close == NULL || (size_t)(close - server - 1) >= sizeof(host))
+                die(EX_USAGE, "bad --server %s", server);
+            memcpy(host, server + 1, (size_t)(close - server - 1));
+            host[close - server - 1] = '\0';
+            colon = close[1] == ':' ? close + 1 : NULL;
+        } else {
+            size_t hl = colon ? (size_t)(colon - server) : strlen(server);
+            if (hl >= sizeof(host) || hl == 0)
+                die(EX_USAGE, "bad --server %s", server);
+            memcpy(host, server, hl);
+            host[hl] = '\0';
+        }
+        if (colon) {
+            char *end;
+            long p = strtol(colon + 1, &end, 10);
+            if (*end || p <= 0 || p > 65535)
+                die(EX_USAGE, "bad port in --server %s", server);
+            port = (unsigned)p;
+        } else if (tls && strcmp(tls, "direct") == 0) {
+            port = 5223;
+        }
+        xmpp_client_set_server(c.client, host, port);
+    }
+    if (timeout > 0)
+        deadline = now_ms() + (uint64_t)(timeout * 1000);
+    xmpp_client_connect(c.client);
+    while (!c.done) {
+        int wait = 1000;
+        if (deadline) {
+            uint64_t now = now_ms();
+            if (now >= deadline) {
+                /* listen without --count simply ends at the deadline */
+                if (c.ready && strcmp(c.command, "listen") == 0 && c.count == 0) {
+                    c.exit_code = EX_OK;
+                    break;
+                }
+                fprintf(stderr, "xmpp-cli: timed out after %g s\n", timeout);
+                c.exit_code = EX_TIMEOUT;
+                break;
+            }
+            if (deadline - now < (uint64_t)wait)
+                wait = (int)(deadline - now);
+        }
+        if (xmpp_client_run_once(c.client, wait) == XMPP_ERR_CLOSED)
+            break;
+    }
+    if (!c.done && c.exit_code == EX_OK && xmpp_session_get_state(c.s) == XMPP_STATE_CLOSED)
+        c.exit_code = exit_for_cause(xmpp_session_get_error(c.s, NULL, NULL));
+    /* polite close: our end of the stream, bounded by a short wait */
+    if (xmpp_session_get_state(c.s) != XMPP_STATE_CLOSED) {
+        uint64_t until = now_ms() + 2000;
+        int done_before = c.done;
+        c.done = 1;
+        xmpp_client_close(c.client);
+        while (now_ms() < until && xmpp_client_run_once(c.client, 100) != XMPP_ERR_CLOSED)
+            ;
+        c.done = done_before;
+    }
+    xmpp_client_free(c.client);
+    for (i = 0; i < c.nseen; i++)
+        free(c.seen[i]);
+    xmpp_ctx_free(c.ctx);
+    return c.exit_code;
+}
