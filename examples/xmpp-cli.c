@@ -52,6 +52,7 @@ static void usage(void) {
             "The JID may also come from XMPP_JID, the password from --password-env or a file.\n");
 }
 
+static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 static void die(int code, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "xmpp-cli: ");
@@ -292,9 +293,10 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
     if (rc != XMPP_OK) {
         fprintf(stderr, "xmpp-cli: %s\n", xmpp_strerror(rc));
         c->done = 1;
-        /* a malformed recipient JID is a usage error */
+        /* a malformed recipient JID, or message text that XML cannot
+         * carry (invalid UTF-8, control characters), is a usage error */
         c->exit_code = (rc <= XMPP_ERR_JID_MALFORMED && rc >= XMPP_ERR_JID_ESCAPE) ||
-                               rc == XMPP_ERR_INVALID
+                               rc == XMPP_ERR_INVALID || rc == XMPP_ERR_UTF8
                            ? EX_USAGE
                            : EX_FAIL;
     }
@@ -452,7 +454,7 @@ int main(int argc, char **argv) {
     }
     if (i >= argc) {
         usage();
-        return EX_USAGE;
+        die(EX_USAGE, "no command given");
     }
     c.command = argv[i++];
     c.args = argv + i;

@@ -48,12 +48,22 @@ typedef void (*xmpp_socket_fn)(xmpp_client *c, int fd, int events, void *user_da
  * Timer callback: call xmpp_client_socket_action(c, -1, 0) after
  * @p timeout_ms milliseconds (replacing any earlier timer), or never when
  * @p timeout_ms is negative.
+ *
+ * The timer is one-shot: once it has fired and xmpp_client_socket_action()
+ * was called with -1, the driver calls this again whenever it needs a new
+ * one. It may be called from inside xmpp_client_connect(),
+ * xmpp_client_socket_action() and xmpp_client_close(); set it before
+ * xmpp_client_connect(). A @p timeout_ms of 0 asks for a call as soon as
+ * possible (from the loop, not from inside this callback).
  */
 typedef void (*xmpp_timer_fn)(xmpp_client *c, long timeout_ms, void *user_data);
 
 /**
  * Creates a client with its session (see xmpp_session_new() for the
- * options, which are copied).
+ * options, which are copied). The client keeps its copy (password
+ * included, wiped by xmpp_client_free()) to build the session that follows
+ * a see-other-host redirect; the on_ready/on_closed callbacks of the
+ * options receive their user_data as usual.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_client_new(xmpp_client **out, xmpp_ctx *ctx,
@@ -66,7 +76,18 @@ XMPP_EXTERN int xmpp_client_new(xmpp_client **out, xmpp_ctx *ctx,
  */
 XMPP_EXTERN void xmpp_client_free(xmpp_client *c);
 
-/** The session the client drives (borrowed). */
+/**
+ * The session the client drives (borrowed).
+ *
+ * The pointer changes when the client follows a see-other-host redirect
+ * (see xmpp_client_connect()): the previous session is then freed. Call
+ * this again rather than keeping the pointer across loop iterations, and
+ * inside session callbacks use the session they are given. Handlers added
+ * with xmpp_session_add_handler() on the previous session are carried
+ * over to the new one with the same handles, so xmpp_session_remove_handler()
+ * keeps working on the new session; pending IQs are cancelled
+ * (::XMPP_IQ_CANCELLED).
+ */
 XMPP_EXTERN xmpp_session *xmpp_client_session(xmpp_client *c);
 
 /**
@@ -75,6 +96,19 @@ XMPP_EXTERN xmpp_session *xmpp_client_session(xmpp_client *c);
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_client_set_server(xmpp_client *c, const char *host, unsigned port);
+
+/**
+ * Sets the DNS servers c-ares asks instead of those of /etc/resolv.conf:
+ * for a local resolver, a DNS-over-VPN setup, or tests.
+ * @param servers a comma-separated list of "host" or "host:port" entries,
+ *        IPv6 addresses in brackets ("127.0.0.1:5353",
+ *        "192.0.2.1,[2001:db8::1]:53"), as taken by c-ares'
+ *        ares_set_servers_ports_csv().
+ * @return ::XMPP_OK; ::XMPP_ERR_INVALID for a NULL/empty or malformed list;
+ *         ::XMPP_ERR_STATE once xmpp_client_connect() was called;
+ *         ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_client_set_dns_servers(xmpp_client *c, const char *servers);
 
 /**
  * Sets the socket callback.
@@ -91,9 +125,33 @@ XMPP_EXTERN int xmpp_client_set_timer_fn(xmpp_client *c, xmpp_timer_fn fn, void 
 /**
  * Starts resolving and connecting. Without a server override the domain's
  * SRV records for _xmpp-client._tcp and _xmpps-client._tcp are looked up
- * and merged by priority and weight (RFC 2782, XEP-0368); a "." target
- * means no service; without records the domain's A/AAAA records are used
- * on port 5222. Addresses are raced with Happy Eyeballs (RFC 8305).
+ * and merged into one list ordered by priority and, within a priority, by
+ * RFC 2782 weighted random selection (XEP-0368); a direct TLS record is
+ * connected with direct TLS, a STARTTLS record with STARTTLS (a session
+ * with ::XMPP_TLS_NONE ignores direct TLS records). At most 16 records are
+ * kept (the most preferred). A lone "." target for _xmpp-client means the
+ * service is not offered: the session ends with ::XMPP_CAUSE_DNS without
+ * any fallback. Without records the domain's A/AAAA records are used on
+ * port 5222 (5223 with ::XMPP_TLS_DIRECT). Targets are tried in order
+ * (the next one when every address of one failed or the 10 s connect
+ * timeout passed); the addresses of one target are raced with Happy
+ * Eyeballs (RFC 8305: IPv6 and IPv4 interleaved, a new attempt every
+ * 250 ms or at once when one fails, the first connected wins and the
+ * others are closed). When all fail the session ends with
+ * ::XMPP_CAUSE_DNS if no target had an address, else ::XMPP_CAUSE_TCP;
+ * xmpp_client_error() says why.
+ *
+ * A stream error see-other-host (RFC 6120 §4.9.3.19) is followed: the
+ * client connects to the given host (a DNS name, an IPv4 literal or a
+ * bracketed IPv6 literal, with an optional port; default 5222, or 5223 if
+ * the redirected connection used direct TLS, which the new one then uses
+ * too) with a fresh session made from the same options. The TLS reference
+ * identity stays the JID domain (or the configured tls_name), so the new
+ * host must present a certificate for the original domain. The redirected
+ * session's on_closed does not fire; xmpp_client_session() returns the
+ * new session. After 3 redirects, or for a malformed target, the session
+ * ends with ::XMPP_CAUSE_STREAM_ERROR (condition see-other-host) and
+ * xmpp_client_error() says why.
  * @return ::XMPP_OK, ::XMPP_ERR_STATE (already started) or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_client_connect(xmpp_client *c);
@@ -101,6 +159,13 @@ XMPP_EXTERN int xmpp_client_connect(xmpp_client *c);
 /**
  * Tells the driver that @p fd is ready (@p events from ::xmpp_io_events),
  * or, with @p fd = -1, that the timer fired. Performs all due I/O.
+ *
+ * Its ::XMPP_ERR_CLOSED is the application's signal to leave its loop (or
+ * to stop driving this client) and free the client. The signal is always
+ * given: when the client ends outside this function (xmpp_client_connect()
+ * failing at once, xmpp_client_close() called from outside a callback
+ * before the stream was up), the driver asks for a 0 ms timer, whose
+ * socket_action then returns ::XMPP_ERR_CLOSED.
  * @return ::XMPP_OK, ::XMPP_ERR_CLOSED once the session has ended and the
  *         sockets are closed, or ::XMPP_ERR_RECURSIVE from a callback.
  */
@@ -135,7 +200,10 @@ XMPP_EXTERN int xmpp_client_close(xmpp_client *c);
 
 /**
  * A description of the connection failure (DNS or TCP) when the session
- * ended with ::XMPP_CAUSE_DNS or ::XMPP_CAUSE_TCP, else NULL. Borrowed.
+ * ended with ::XMPP_CAUSE_DNS or ::XMPP_CAUSE_TCP, or of the refused
+ * redirect ("too many see-other-host redirects", "invalid see-other-host
+ * target") when it ended with ::XMPP_CAUSE_STREAM_ERROR, else NULL.
+ * Borrowed.
  */
 XMPP_EXTERN const char *xmpp_client_error(const xmpp_client *c);
 

@@ -30,6 +30,21 @@
 #define MAX_FDS (MAX_ADDRS + 8)
 #define HE_DELAY_MS 250      /* RFC 8305 §5: connection attempt delay */
 #define CONNECT_TIMEOUT_MS 10000
+#define MAX_HOPS 3           /* see-other-host redirects followed */
+#define PORT_STARTTLS 5222   /* RFC 6120 §3.2.2, §4.9.3.19 */
+#define PORT_DIRECT 5223     /* XEP-0368 fallback */
+
+/* options.c */
+int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_options *src);
+void xmpp__options_clear(struct xmpp_session_options *o);
+
+/* Internal hooks (not exported; used by tests/unit/test_client.c). */
+int xmpp__srv_order(const unsigned *prio, const unsigned *weight, size_t n, size_t *order);
+int xmpp__client_parse_redirect(const char *in, char *host, size_t hostsz, unsigned *port,
+                                unsigned default_port);
+void xmpp__client_test_params(xmpp_client *c, unsigned fallback_port,
+                              unsigned fallback_direct_port, unsigned connect_timeout_ms);
+unsigned long xmpp__client_connect_count(const xmpp_client *c);
 
 typedef struct target {
     char *host;
@@ -61,7 +76,10 @@ struct xmpp_client {
     ares_channel ares;
     int ares_ok;
     int srv_pending;
-    int srv_dot; /* a "." target was seen: the service is not offered */
+    int srv_dot; /* _xmpp-client is a lone "." target: no service (RFC 2782) */
+    int any_addr; /* some target resolved: a final failure is TCP, not DNS */
+    size_t tcp_target; /* the last target a connection was attempted to */
+    char dns_err[160];
     target targets[MAX_TARGETS];
     size_t ntargets, cur_target;
     struct sockaddr_storage addrs[MAX_ADDRS];
@@ -79,9 +97,24 @@ struct xmpp_client {
     xmpp_timer_fn timer_fn;
     void *timer_ud;
     long last_timer;
+    int end_reported; /* socket_action() returned XMPP_ERR_CLOSED once */
     int in_action;
     char err[256];
     int last_errno;
+    /* the application's options (deep copy; on_ready/on_closed replaced by
+     * the client's own, which forward to app_ready/app_closed) */
+    struct xmpp_session_options *opts;
+    xmpp_ready_fn app_ready;
+    xmpp_closed_fn app_closed;
+    void *app_ud;
+    int cur_direct;       /* the current connection is direct TLS */
+    unsigned hops;        /* see-other-host redirects followed */
+    int redirect_pending; /* the session ended with a redirect to follow */
+    char redirect_host[256];
+    unsigned redirect_port;
+    /* test hooks */
+    unsigned fallback_port, fallback_direct_port, connect_timeout_ms;
+    unsigned long nconnects;
 };
 
 static uint64_t now_ms(void) {
@@ -150,6 +183,8 @@ static int start_attempt(xmpp_client *c) {
             continue;
         }
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        c->nconnects++;
+        c->tcp_target = c->cur_target;
         if (connect(fd, (struct sockaddr *)&c->addrs[i], c->addrlens[i]) < 0 &&
             errno != EINPROGRESS) {
             c->last_errno = errno;
@@ -179,6 +214,7 @@ static void connected(xmpp_client *c, int fd) {
     close_attempts(c, fd);
     c->fd = fd;
     c->state = C_UP;
+    c->cur_direct = t->direct;
     xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "connected to %s:%u%s", t->host, t->port,
               t->direct ? " (direct TLS)" : "");
     if (t->direct && c->session->o.tls_mode == XMPP_TLS_STARTTLS)
@@ -201,6 +237,17 @@ static void check_attempt(xmpp_client *c, int fd) {
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         err = errno;
     if (err == 0) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        /* a stale readiness report (an earlier descriptor with the same
+         * number) must not pass for a completed connect */
+        if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0) {
+            if (errno == ENOTCONN)
+                return;
+            err = errno;
+        }
+    }
+    if (err == 0) {
         c->attempts[i].done = 1;
         connected(c, fd);
         return;
@@ -221,16 +268,18 @@ static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *r
     socklen_t l6[MAX_ADDRS], l4[MAX_ADDRS];
     size_t n6 = 0, n4 = 0, i = 0, j = 0;
     (void)timeouts;
-    if (status == ARES_EDESTRUCTION)
+    if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED || c->state != C_ADDR) {
+        if (res)
+            ares_freeaddrinfo(res);
         return;
+    }
     if (status != ARES_SUCCESS || res == NULL) {
         xmpp__log(c->ctx, XMPP_LOG_WARN, "client", "cannot resolve %s: %s",
                   c->targets[c->cur_target].host, ares_strerror(status));
         if (res)
             ares_freeaddrinfo(res);
-        snprintf(c->err, sizeof(c->err), "cannot resolve %s: %s", c->targets[c->cur_target].host,
-                 ares_strerror(status));
-        c->last_errno = -1;
+        snprintf(c->dns_err, sizeof(c->dns_err), "cannot resolve %s: %s",
+                 c->targets[c->cur_target].host, ares_strerror(status));
         next_target(c);
         return;
     }
@@ -256,10 +305,17 @@ static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *r
             c->addrlens[c->naddrs++] = l4[j++];
         }
     }
+    if (c->naddrs == 0) {
+        snprintf(c->dns_err, sizeof(c->dns_err), "cannot resolve %s: no IPv4/IPv6 address",
+                 c->targets[c->cur_target].host);
+        next_target(c);
+        return;
+    }
+    c->any_addr = 1;
     c->next_addr = 0;
     c->nattempts = 0;
     c->state = C_CONNECTING;
-    c->connect_deadline = now_ms() + CONNECT_TIMEOUT_MS;
+    c->connect_deadline = now_ms() + c->connect_timeout_ms;
     if (!start_attempt(c))
         next_target(c);
 }
@@ -269,12 +325,21 @@ static int literal_target(xmpp_client *c) {
     const target *t = &c->targets[c->cur_target];
     struct sockaddr_in *v4 = (struct sockaddr_in *)&c->addrs[0];
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&c->addrs[0];
+    char h6[INET6_ADDRSTRLEN + 2];
+    size_t hl = strlen(t->host);
     memset(&c->addrs[0], 0, sizeof(c->addrs[0]));
+    /* "[::1]" as well as "::1" */
+    if (hl > 2 && hl < sizeof(h6) && t->host[0] == '[' && t->host[hl - 1] == ']') {
+        memcpy(h6, t->host + 1, hl - 2);
+        h6[hl - 2] = '\0';
+    } else {
+        snprintf(h6, sizeof(h6), "%s", hl < sizeof(h6) ? t->host : "");
+    }
     if (inet_pton(AF_INET, t->host, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons((uint16_t)t->port);
         c->addrlens[0] = sizeof(*v4);
-    } else if (inet_pton(AF_INET6, t->host, &v6->sin6_addr) == 1) {
+    } else if (inet_pton(AF_INET6, h6, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)t->port);
         c->addrlens[0] = sizeof(*v6);
@@ -282,10 +347,11 @@ static int literal_target(xmpp_client *c) {
         return 0;
     }
     c->naddrs = 1;
+    c->any_addr = 1;
     c->next_addr = 0;
     c->nattempts = 0;
     c->state = C_CONNECTING;
-    c->connect_deadline = now_ms() + CONNECT_TIMEOUT_MS;
+    c->connect_deadline = now_ms() + c->connect_timeout_ms;
     if (!start_attempt(c))
         next_target(c);
     return 1;
@@ -304,6 +370,30 @@ static void resolve_target(xmpp_client *c) {
     ares_getaddrinfo(c->ares, c->targets[c->cur_target].host, port, &hints, addr_cb, c);
 }
 
+/* All targets failed: XMPP_CAUSE_DNS when no target had an address,
+ * else XMPP_CAUSE_TCP with the last connection error. */
+static void fail_targets(xmpp_client *c) {
+    char msg[sizeof(c->err)];
+    if (!c->any_addr) {
+        snprintf(msg, sizeof(msg), "%s",
+                 c->dns_err[0] ? c->dns_err : "cannot resolve the server");
+        fail(c, XMPP_CAUSE_DNS, msg, NULL);
+        return;
+    }
+    {
+        const target *t = &c->targets[c->tcp_target < c->ntargets ? c->tcp_target : 0];
+        const char *why = c->last_errno == ETIMEDOUT ? "connection timed out"
+                          : c->last_errno > 0        ? strerror(c->last_errno)
+                                                     : "no connection";
+        if (c->ntargets > 1)
+            snprintf(msg, sizeof(msg), "cannot connect to %s (%zu servers tried, last %s:%u: %s)",
+                     c->domain, c->ntargets, t->host, t->port, why);
+        else
+            snprintf(msg, sizeof(msg), "cannot connect to %s:%u: %s", t->host, t->port, why);
+    }
+    fail(c, XMPP_CAUSE_TCP, msg, NULL);
+}
+
 static void next_target(xmpp_client *c) {
     if (c->state == C_DONE)
         return;
@@ -312,16 +402,7 @@ static void next_target(xmpp_client *c) {
         c->cur_target++;
     c->state = C_ADDR;
     if (c->cur_target >= c->ntargets) {
-        if (c->last_errno == -1)
-        {
-            char msg[sizeof(c->err)];
-            memcpy(msg, c->err, sizeof(msg));
-            fail(c, XMPP_CAUSE_DNS, "", msg);
-        }
-        else if (c->last_errno > 0)
-            fail(c, XMPP_CAUSE_TCP, "cannot connect: ", strerror(c->last_errno));
-        else
-            fail(c, XMPP_CAUSE_TCP, "cannot connect to ", c->domain);
+        fail_targets(c);
         return;
     }
     resolve_target(c);
@@ -331,68 +412,116 @@ static void next_target(xmpp_client *c) {
 static int add_target(xmpp_client *c, const char *host, unsigned port, int direct,
                       unsigned prio, unsigned weight) {
     target *t;
-    if (c->ntargets == MAX_TARGETS)
-        return XMPP_ERR_LIMIT;
-    t = &c->targets[c->ntargets];
-    t->host = xmpp__strdup(c->ctx, host);
-    if (t->host == NULL)
-        return XMPP_ERR_NOMEM;
+    char *h;
+    if (c->ntargets == MAX_TARGETS) {
+        /* RES-06: a bounded list, but keep the most preferred records
+         * rather than whichever came first */
+        size_t i, worst = 0;
+        for (i = 1; i < c->ntargets; i++)
+            if (c->targets[i].prio > c->targets[worst].prio)
+                worst = i;
+        if (c->targets[worst].prio <= prio)
+            return XMPP_ERR_LIMIT;
+        if ((h = xmpp__strdup(c->ctx, host)) == NULL)
+            return XMPP_ERR_NOMEM;
+        xmpp__free(c->ctx, c->targets[worst].host);
+        t = &c->targets[worst];
+    } else {
+        if ((h = xmpp__strdup(c->ctx, host)) == NULL)
+            return XMPP_ERR_NOMEM;
+        t = &c->targets[c->ntargets++];
+    }
+    t->host = h;
     t->port = port;
     t->direct = direct;
     t->prio = prio;
     t->weight = weight;
-    c->ntargets++;
     return XMPP_OK;
 }
 
-/* Orders targets by priority, and within a priority by the weighted random
- * selection of RFC 2782. */
-static void order_targets(xmpp_client *c) {
+static uint32_t rnd32(void) {
+    uint32_t r = 0;
+    gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r));
+    return r;
+}
+
+/* RFC 2782 ordering: @p order receives the indices of @p n records sorted
+ * by priority (ascending); within one priority, records are picked by
+ * weighted random selection: the remaining records are listed with the
+ * weight-0 ones first, a number is drawn uniformly from [0, sum of
+ * weights] and the first record whose running sum reaches it is taken. A
+ * priority whose remaining records all weigh 0 is picked uniformly. */
+int xmpp__srv_order(const unsigned *prio, const unsigned *weight, size_t n, size_t *order) {
     size_t start = 0, i, j;
-    /* sort by priority (insertion sort: at most MAX_TARGETS) */
-    for (i = 1; i < c->ntargets; i++)
-        for (j = i; j > 0 && c->targets[j - 1].prio > c->targets[j].prio; j--) {
-            target tmp = c->targets[j];
-            c->targets[j] = c->targets[j - 1];
-            c->targets[j - 1] = tmp;
+    if (n > 0 && (prio == NULL || weight == NULL || order == NULL))
+        return XMPP_ERR_INVALID;
+    for (i = 0; i < n; i++)
+        order[i] = i;
+    /* stable insertion sort by priority, weight 0 first within one */
+    for (i = 1; i < n; i++)
+        for (j = i; j > 0; j--) {
+            size_t a = order[j - 1], b = order[j];
+            if (prio[a] < prio[b] || (prio[a] == prio[b] && (weight[a] == 0 || weight[b] != 0)))
+                break;
+            order[j - 1] = b;
+            order[j] = a;
         }
-    while (start < c->ntargets) {
+    while (start < n) {
         size_t end = start;
-        while (end < c->ntargets && c->targets[end].prio == c->targets[start].prio)
+        while (end < n && prio[order[end]] == prio[order[start]])
             end++;
-        for (i = start; i < end; i++) {
-            unsigned long total = 0, pick;
-            uint32_t r = 0;
+        for (i = start; i + 1 < end; i++) {
+            unsigned long total = 0, pick, sum = 0;
+            size_t tmp;
             for (j = i; j < end; j++)
-                total += c->targets[j].weight;
-            gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r));
-            pick = total ? r % (total + 1) : 0;
-            for (j = i; j < end; j++) {
-                if (c->targets[j].weight >= pick || total == 0)
-                    break;
-                pick -= c->targets[j].weight;
+                total += weight[order[j]];
+            if (total == 0) {
+                j = i + rnd32() % (uint32_t)(end - i);
+            } else {
+                pick = rnd32() % (total + 1);
+                for (j = i; j < end; j++) {
+                    sum += weight[order[j]];
+                    if (sum >= pick)
+                        break;
+                }
+                if (j == end)
+                    j = end - 1;
             }
-            if (j == end)
-                j = end - 1;
-            {
-                target tmp = c->targets[i];
-                c->targets[i] = c->targets[j];
-                c->targets[j] = tmp;
-            }
+            /* take the pick out, keep the rest in order (weight 0 first) */
+            tmp = order[j];
+            memmove(&order[i + 1], &order[i], (j - i) * sizeof(order[0]));
+            order[i] = tmp;
         }
         start = end;
     }
+    return XMPP_OK;
+}
+
+static void order_targets(xmpp_client *c) {
+    unsigned prio[MAX_TARGETS], weight[MAX_TARGETS];
+    size_t order[MAX_TARGETS], i;
+    target tmp[MAX_TARGETS];
+    for (i = 0; i < c->ntargets; i++) {
+        prio[i] = c->targets[i].prio;
+        weight[i] = c->targets[i].weight;
+        tmp[i] = c->targets[i];
+    }
+    xmpp__srv_order(prio, weight, c->ntargets, order);
+    for (i = 0; i < c->ntargets; i++)
+        c->targets[i] = tmp[order[i]];
 }
 
 static void srv_done(xmpp_client *c) {
     if (c->srv_dot && c->ntargets == 0) {
+        /* RFC 2782 / RFC 6120 §3.2.1: decidedly not offered; no fallback */
         fail(c, XMPP_CAUSE_DNS, "no XMPP service (SRV target \".\") for ", c->domain);
         return;
     }
     if (c->ntargets == 0) {
         /* RFC 6120 §3.2.2: fall back to the domain itself */
         int direct = c->session->o.tls_mode == XMPP_TLS_DIRECT;
-        if (add_target(c, c->domain, direct ? 5223 : 5222, direct, 0, 0) != XMPP_OK) {
+        if (add_target(c, c->domain, direct ? c->fallback_direct_port : c->fallback_port, direct,
+                       0, 0) != XMPP_OK) {
             fail(c, XMPP_CAUSE_NOMEM, "out of memory", NULL);
             return;
         }
@@ -407,18 +536,25 @@ static void srv_cb(void *arg, int status, int timeouts, unsigned char *abuf, int
     xmpp_client *c = arg;
     struct ares_srv_reply *srv = NULL, *r;
     (void)timeouts;
-    if (status == ARES_EDESTRUCTION)
+    if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED || c->state != C_SRV)
         return;
     if (status == ARES_SUCCESS && ares_parse_srv_reply(abuf, alen, &srv) == ARES_SUCCESS) {
         for (r = srv; r; r = r->next) {
             if (strcmp(r->host, ".") == 0 || r->host[0] == '\0') {
-                c->srv_dot = 1;
+                /* RFC 2782: only a lone "." means "not offered"; for
+                 * _xmpps-client it only rules out direct TLS */
+                if (srv == r && r->next == NULL && !direct)
+                    c->srv_dot = 1;
                 continue;
             }
+            if (r->port == 0)
+                continue;
             /* direct TLS needs TLS; a plaintext-only session skips them */
             if (direct && c->session->o.tls_mode == XMPP_TLS_NONE)
                 continue;
-            if (add_target(c, r->host, r->port, direct, r->priority, r->weight) != XMPP_OK)
+            /* XMPP_ERR_LIMIT: a worse record past the cap, look further */
+            if (add_target(c, r->host, r->port, direct, r->priority, r->weight) ==
+                XMPP_ERR_NOMEM)
                 break;
         }
         ares_free_data(srv);
@@ -432,6 +568,190 @@ static void srv_cb_starttls(void *arg, int status, int timeouts, unsigned char *
 }
 static void srv_cb_direct(void *arg, int status, int timeouts, unsigned char *abuf, int alen) {
     srv_cb(arg, status, timeouts, abuf, alen, 1);
+}
+
+/* ---- see-other-host (RFC 6120 §4.9.3.19)
+ *
+ * The client creates every session from its own copy of the application's
+ * options in which on_ready/on_closed are the client's: they forward to
+ * the application's callbacks with its user_data, except the on_closed of
+ * a session that ended with a see-other-host the client is going to
+ * follow. The redirect itself happens once the old session's last bytes
+ * are written (after_io): a fresh session from the same options (so the
+ * TLS reference identity stays the JID domain or the configured tls_name),
+ * the application's handlers copied over with their handles, and a new
+ * connection to the given host. */
+
+/* "host", "host:port", "[v6]" or "[v6]:port"; the host is a DNS name
+ * (LDH labels), an IPv4 literal or a bracketed IPv6 literal (returned with
+ * its brackets). Surrounding whitespace is ignored. */
+int xmpp__client_parse_redirect(const char *in, char *host, size_t hostsz, unsigned *port,
+                                unsigned default_port) {
+    const char *p, *e, *hs, *he;
+    char tmp[256];
+    size_t hl, i, label = 0;
+    if (in == NULL || host == NULL || port == NULL || hostsz == 0)
+        return XMPP_ERR_INVALID;
+    for (p = in; *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'; p++)
+        ;
+    for (e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+                                      e[-1] == '\n'); e--)
+        ;
+    if (p == e)
+        return XMPP_ERR_INVALID;
+    *port = default_port;
+    if (*p == '[') {
+        hs = p;
+        he = memchr(p, ']', (size_t)(e - p));
+        if (he == NULL)
+            return XMPP_ERR_INVALID;
+        he++;
+    } else {
+        hs = p;
+        for (he = p; he < e && *he != ':'; he++)
+            ;
+    }
+    if (he < e) {
+        unsigned long v = 0;
+        const char *q = he + 1;
+        if (*he != ':' || q == e || e - q > 5)
+            return XMPP_ERR_INVALID;
+        for (; q < e; q++) {
+            if (*q < '0' || *q > '9')
+                return XMPP_ERR_INVALID;
+            v = v * 10 + (unsigned long)(*q - '0');
+        }
+        if (v == 0 || v > 65535)
+            return XMPP_ERR_INVALID;
+        *port = (unsigned)v;
+    }
+    hl = (size_t)(he - hs);
+    if (hl == 0 || hl >= sizeof(tmp) || hl >= hostsz)
+        return XMPP_ERR_INVALID;
+    memcpy(tmp, hs, hl);
+    tmp[hl] = '\0';
+    if (tmp[0] == '[') {
+        struct in6_addr a6;
+        char inner[sizeof(tmp)];
+        if (hl < 3 || tmp[hl - 1] != ']')
+            return XMPP_ERR_INVALID;
+        memcpy(inner, tmp + 1, hl - 2);
+        inner[hl - 2] = '\0';
+        if (inet_pton(AF_INET6, inner, &a6) != 1)
+            return XMPP_ERR_INVALID;
+    } else {
+        if (tmp[hl - 1] == '.') /* an absolute name */
+            tmp[--hl] = '\0';
+        if (hl == 0 || hl > 253)
+            return XMPP_ERR_INVALID;
+        for (i = 0; i <= hl; i++) {
+            char ch = tmp[i];
+            if (ch == '.' || ch == '\0') {
+                if (label == 0 || label > 63 || tmp[i - 1] == '-')
+                    return XMPP_ERR_INVALID;
+                label = 0;
+            } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                       (ch >= '0' && ch <= '9') || ch == '-') {
+                if (label == 0 && ch == '-')
+                    return XMPP_ERR_INVALID;
+                label++;
+            } else {
+                return XMPP_ERR_INVALID;
+            }
+        }
+    }
+    memcpy(host, tmp, hl + 1);
+    return XMPP_OK;
+}
+
+static void client_on_ready(xmpp_session *s, const char *jid, void *ud) {
+    xmpp_client *c = ud;
+    if (c->app_ready)
+        c->app_ready(s, jid, c->app_ud);
+}
+
+static void client_on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
+    xmpp_client *c = ud;
+    xmpp_stream_condition cond = XMPP_SC_NONE;
+    const char *to = xmpp_session_redirect(s);
+    xmpp_session_get_error(s, &cond, NULL);
+    if (s == c->session && c->state == C_UP && cause == XMPP_CAUSE_STREAM_ERROR &&
+        cond == XMPP_SC_SEE_OTHER_HOST) {
+        if (c->hops >= MAX_HOPS) {
+            snprintf(c->err, sizeof(c->err), "too many see-other-host redirects (limit %u)",
+                     MAX_HOPS);
+        } else if (to == NULL ||
+                   xmpp__client_parse_redirect(to, c->redirect_host, sizeof(c->redirect_host),
+                                               &c->redirect_port,
+                                               c->cur_direct ? PORT_DIRECT : PORT_STARTTLS) !=
+                       XMPP_OK) {
+            snprintf(c->err, sizeof(c->err), "invalid see-other-host target \"%.100s\"",
+                     to ? to : "");
+        } else {
+            xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "redirected to %s:%u",
+                      c->redirect_host, c->redirect_port);
+            c->redirect_pending = 1;
+            return; /* not the end for the application */
+        }
+        xmpp__log(c->ctx, XMPP_LOG_ERROR, "client", "%s", c->err);
+    }
+    if (c->app_closed)
+        c->app_closed(s, cause, c->app_ud);
+}
+
+/* Copies the live handlers of @p src to @p dst, keeping their handles. */
+static int copy_handlers(xmpp_session *dst, const xmpp_session *src) {
+    const xmpp_handler *h;
+    for (h = src->handlers; h; h = h->all_next) {
+        xmpp_handler *n;
+        int rc;
+        if (h->removed)
+            continue;
+        rc = xmpp_session_add_handler(dst, h->name, h->ns, h->type, h->fn, h->ud, NULL);
+        if (rc != XMPP_OK)
+            return rc;
+        for (n = dst->handlers; n->all_next; n = n->all_next)
+            ;
+        n->id = h->id;
+    }
+    dst->next_handler_id = src->next_handler_id;
+    return XMPP_OK;
+}
+
+static void reset_targets(xmpp_client *c) {
+    size_t i;
+    for (i = 0; i < c->ntargets; i++)
+        xmpp__free(c->ctx, c->targets[i].host);
+    c->ntargets = c->cur_target = 0;
+    c->naddrs = c->next_addr = c->nattempts = 0;
+}
+
+/* Called outside any session call once the redirecting session is over
+ * and its socket closed. */
+static void follow_redirect(xmpp_client *c) {
+    xmpp_session *old = c->session, *s = NULL;
+    int rc;
+    c->redirect_pending = 0;
+    if ((rc = xmpp_session_new(&s, c->ctx, c->opts)) == XMPP_OK &&
+        (rc = copy_handlers(s, old)) == XMPP_OK) {
+        reset_targets(c);
+        if (add_target(c, c->redirect_host, c->redirect_port, c->cur_direct, 0, 0) == XMPP_OK) {
+            c->session = s;
+            xmpp_session_free(old);
+            c->hops++;
+            c->any_addr = 0;
+            c->last_errno = 0;
+            c->dns_err[0] = '\0';
+            c->err[0] = '\0';
+            c->state = C_ADDR;
+            resolve_target(c);
+            return;
+        }
+    }
+    xmpp_session_free(s);
+    snprintf(c->err, sizeof(c->err), "out of memory following see-other-host");
+    if (c->app_closed)
+        c->app_closed(old, xmpp_session_get_error(old, NULL, NULL), c->app_ud);
 }
 
 /* ---- public API */
@@ -451,7 +771,24 @@ int xmpp_client_new(xmpp_client **out, xmpp_ctx *ctx, const xmpp_session_options
     c->ctx = ctx;
     c->fd = -1;
     c->last_timer = -2;
-    if ((rc = xmpp_session_new(&c->session, ctx, opts)) != XMPP_OK) {
+    c->fallback_port = PORT_STARTTLS;
+    c->fallback_direct_port = PORT_DIRECT;
+    c->connect_timeout_ms = CONNECT_TIMEOUT_MS;
+    c->opts = xmpp__malloc(ctx, sizeof(*c->opts));
+    if (c->opts == NULL || xmpp__options_copy(c->opts, opts) != XMPP_OK) {
+        xmpp__free(ctx, c->opts);
+        xmpp__free(ctx, c);
+        return XMPP_ERR_NOMEM;
+    }
+    c->app_ready = opts->on_ready;
+    c->app_closed = opts->on_closed;
+    c->app_ud = opts->user_data;
+    c->opts->on_ready = client_on_ready;
+    c->opts->on_closed = client_on_closed;
+    c->opts->user_data = c;
+    if ((rc = xmpp_session_new(&c->session, ctx, c->opts)) != XMPP_OK) {
+        xmpp__options_clear(c->opts);
+        xmpp__free(ctx, c->opts);
         xmpp__free(ctx, c);
         return rc;
     }
@@ -490,6 +827,10 @@ void xmpp_client_free(xmpp_client *c) {
     for (i = 0; i < c->ntargets; i++)
         xmpp__free(c->ctx, c->targets[i].host);
     xmpp_session_free(c->session);
+    if (c->opts) {
+        xmpp__options_clear(c->opts); /* wipes the password */
+        xmpp__free(c->ctx, c->opts);
+    }
     xmpp__free(c->ctx, c->domain);
     xmpp__free(c->ctx, c->host_override);
     xmpp__free(c->ctx, c);
@@ -511,6 +852,32 @@ int xmpp_client_set_server(xmpp_client *c, const char *host, unsigned port) {
     return XMPP_OK;
 }
 
+int xmpp_client_set_dns_servers(xmpp_client *c, const char *servers) {
+    int rc;
+    if (c == NULL || servers == NULL || *servers == '\0' || !c->ares_ok)
+        return XMPP_ERR_INVALID;
+    if (c->state != C_IDLE)
+        return XMPP_ERR_STATE;
+    rc = ares_set_servers_ports_csv(c->ares, servers);
+    if (rc == ARES_SUCCESS)
+        return XMPP_OK;
+    return rc == ARES_ENOMEM ? XMPP_ERR_NOMEM : XMPP_ERR_INVALID;
+}
+
+void xmpp__client_test_params(xmpp_client *c, unsigned fallback_port,
+                              unsigned fallback_direct_port, unsigned connect_timeout_ms) {
+    if (fallback_port)
+        c->fallback_port = fallback_port;
+    if (fallback_direct_port)
+        c->fallback_direct_port = fallback_direct_port;
+    if (connect_timeout_ms)
+        c->connect_timeout_ms = connect_timeout_ms;
+}
+
+unsigned long xmpp__client_connect_count(const xmpp_client *c) {
+    return c->nconnects;
+}
+
 int xmpp_client_set_socket_fn(xmpp_client *c, xmpp_socket_fn fn, void *ud) {
     if (c == NULL)
         return XMPP_ERR_INVALID;
@@ -530,8 +897,12 @@ int xmpp_client_set_timer_fn(xmpp_client *c, xmpp_timer_fn fn, void *ud) {
 static long next_timeout(xmpp_client *c) {
     uint64_t now = now_ms(), d = UINT64_MAX;
     struct timeval tv, *tvp;
+    /* Ended but not yet reported (the end came from xmpp_client_connect()
+     * or xmpp_client_close() rather than from socket_action): ask for an
+     * immediate wake-up, so that the application's next socket_action()
+     * returns XMPP_ERR_CLOSED. */
     if (c->state == C_DONE)
-        return -1;
+        return c->fd < 0 && !c->end_reported ? 0 : -1;
     if (c->state == C_UP)
         d = xmpp_session_next_deadline(c->session);
     if (c->state == C_CONNECTING) {
@@ -631,6 +1002,8 @@ static void after_io(xmpp_client *c) {
     size_t n;
     flush(c);
     finish_if_closed(c);
+    if (c->redirect_pending && c->state == C_DONE && c->fd < 0)
+        follow_redirect(c);
     if (c->fd >= 0) {
         xmpp_session_drain(c->session, &d, &n);
         watch_set(c, c->fd, XMPP_IO_IN | (n ? XMPP_IO_OUT : 0));
@@ -694,6 +1067,9 @@ int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
         ares_process_fd(c->ares, (events & XMPP_IO_IN) ? fd : ARES_SOCKET_BAD,
                         (events & XMPP_IO_OUT) ? fd : ARES_SOCKET_BAD);
     } else {
+        /* The application's one-shot timer has fired: the next one must be
+         * announced even if its delay equals the last one announced. */
+        c->last_timer = -2;
         /* timers: c-ares, Happy Eyeballs, connect timeout, the session */
         ares_process_fd(c->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
         if (c->state == C_CONNECTING) {
@@ -709,7 +1085,14 @@ int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
     }
     after_io(c);
     c->in_action--;
-    return c->state == C_DONE && c->fd < 0 ? XMPP_ERR_CLOSED : XMPP_OK;
+    if (c->state == C_DONE && c->fd < 0) {
+        if (!c->end_reported) {
+            c->end_reported = 1;
+            update_timer(c); /* no wake-up needed any more */
+        }
+        return XMPP_ERR_CLOSED;
+    }
+    return XMPP_OK;
 }
 
 int xmpp_client_get_pollfds(xmpp_client *c, int *fds, int cap, int *timeout_ms) {
@@ -773,9 +1156,12 @@ int xmpp_client_close(xmpp_client *c) {
         if (c->state != C_DONE) {
             close_attempts(c, -1);
             c->state = C_DONE;
+            ares_cancel(c->ares); /* pending lookups end here */
             xmpp_session_close(c->session);
             if (xmpp_session_get_state(c->session) != XMPP_STATE_CLOSED)
                 xmpp_session_transport_closed(c->session, XMPP_CAUSE_LOCAL_CLOSE, NULL);
+            if (!c->in_action)
+                update_timer(c); /* a wake-up to report the end */
         }
         return XMPP_OK;
     }

@@ -50,7 +50,9 @@ static void on_stream_end(void *ud) {
         xmpp__session_end(s, XMPP_CAUSE_LOCAL_CLOSE);
         return;
     }
-    /* RFC 6120 §4.4: answer the close, then the stream is over. */
+    /* RFC 6120 §4.4: answer the close, then the stream is over. The cause
+     * is known before the answer, which may fail (close_notify came too). */
+    s->cause = XMPP_CAUSE_REMOTE_CLOSE;
     xmpp__session_write(s, "</stream:stream>", 16);
     xmpp__session_end(s, XMPP_CAUSE_REMOTE_CLOSE);
 }
@@ -141,8 +143,21 @@ static void pump_tls(xmpp_session *s) {
 
 void xmpp__session_write(xmpp_session *s, const char *data, size_t len) {
     if (s->tls != NULL && s->tls_up) {
-        if (xmpp_tls_write(s->tls, (const uint8_t *)data, len) < 0) {
-            xmpp__session_fail(s, XMPP_CAUSE_TLS, XMPP_SC_NONE, "TLS write failed");
+        int rc = xmpp_tls_write(s->tls, (const uint8_t *)data, len);
+        if (rc < 0) {
+            /* A server often sends its stream error or </stream:stream>
+             * and close_notify in one flight: the closing tag we write in
+             * answer then cannot go out. That must not turn the reason
+             * already known (stream error, remote close) into a TLS
+             * failure; and a write refused only because the server ended
+             * TLS is a remote close, not a TLS failure. */
+            if (s->cause != XMPP_CAUSE_NONE)
+                return;
+            if (rc == XMPP_TLS_ERR_CLOSED)
+                xmpp__session_fail(s, XMPP_CAUSE_REMOTE_CLOSE, XMPP_SC_NONE,
+                                   "server ended TLS (close_notify)");
+            else
+                xmpp__session_fail(s, XMPP_CAUSE_TLS, XMPP_SC_NONE, "TLS write failed");
             return;
         }
         pump_tls(s);

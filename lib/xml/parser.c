@@ -173,8 +173,11 @@ static void on_serror(void *ud, xmlErrorPtr e) {
         restricted(p, "entity reference or declaration");
     else if (e->code == XML_ERR_UNSUPPORTED_ENCODING)
         halt(p, XMPP_SC_UNSUPPORTED_ENCODING, "encoding other than UTF-8", XMPP_ERR_STREAM);
-    else if (e->level == XML_ERR_WARNING)
-        return;
+    else if (e->level == XML_ERR_WARNING || e->code == XML_WAR_NS_URI ||
+             e->code == XML_WAR_NS_URI_RELATIVE)
+        return; /* a namespace name that is not a valid URI is still just a
+                 * string to compare (Namespaces in XML §2.3); libxml2 files
+                 * the invalid-URI case as an error, we do not */
     else if ((e->code == XML_ERR_NAME_REQUIRED || e->code == XML_ERR_INTERNAL_ERROR) &&
              at_markup_decl(p))
         restricted(p, "markup declaration");

@@ -58,6 +58,15 @@ run_prefix() {
 }
 
 say "== libxmpp parser benchmark =="
+# finish: the connection benchmarks (tests/bench/conn.sh: login, ingest and
+# memory against libstrophe, with the private servers), then exit.
+finish() {
+    say
+    CC=$CC CPPFLAGS=$CPPFLAGS srcdir=$srcdir builddir=$builddir \
+        sh "$srcdir/tests/bench/conn.sh" || failed=1
+    exit $failed
+}
+
 say "libxml2 $(pkg-config --modversion libxml-2.0 2>/dev/null || echo '?')," \
     "CPU: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)," \
     "$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPUs," \
@@ -211,11 +220,11 @@ say
 # ---- callgrind instruction counts ---------------------------------------------
 if [ "${BENCH_CALLGRIND:-1}" = 0 ]; then
     say "callgrind: skipped (BENCH_CALLGRIND=0)."
-    exit $failed
+    finish
 fi
 if ! command -v valgrind >/dev/null 2>&1; then
     say "callgrind: valgrind is not installed (Debian: valgrind); instruction counts skipped."
-    exit $failed
+    finish
 fi
 
 N_CGMIX=$(gen "$W/cg-mix.xml" "$CG_SCALE" 0)
@@ -314,4 +323,4 @@ if [ "${BENCH_KEEP:-0}" = 1 ]; then
 else
     say "BENCH_KEEP=1 keeps the callgrind profiles for callgrind_annotate."
 fi
-exit $failed
+finish
