@@ -62,32 +62,32 @@ XMPP_EXTERN const char *xmpp_strerror(int err);
  * Stream error conditions (RFC 6120 §4.9.3). ::XMPP_SC_NONE means no error.
  */
 typedef enum xmpp_stream_condition {
-    XMPP_SC_NONE = 0,
-    XMPP_SC_BAD_FORMAT,
-    XMPP_SC_BAD_NAMESPACE_PREFIX,
-    XMPP_SC_CONFLICT,
-    XMPP_SC_CONNECTION_TIMEOUT,
-    XMPP_SC_HOST_GONE,
-    XMPP_SC_HOST_UNKNOWN,
-    XMPP_SC_IMPROPER_ADDRESSING,
-    XMPP_SC_INTERNAL_SERVER_ERROR,
-    XMPP_SC_INVALID_FROM,
-    XMPP_SC_INVALID_NAMESPACE,
-    XMPP_SC_INVALID_XML,
-    XMPP_SC_NOT_AUTHORIZED,
-    XMPP_SC_NOT_WELL_FORMED,
-    XMPP_SC_POLICY_VIOLATION,
-    XMPP_SC_REMOTE_CONNECTION_FAILED,
-    XMPP_SC_RESET,
-    XMPP_SC_RESOURCE_CONSTRAINT,
-    XMPP_SC_RESTRICTED_XML,
-    XMPP_SC_SEE_OTHER_HOST,
-    XMPP_SC_SYSTEM_SHUTDOWN,
-    XMPP_SC_UNDEFINED_CONDITION,
-    XMPP_SC_UNSUPPORTED_ENCODING,
-    XMPP_SC_UNSUPPORTED_FEATURE,
-    XMPP_SC_UNSUPPORTED_STANZA_TYPE,
-    XMPP_SC_UNSUPPORTED_VERSION
+    XMPP_SC_NONE = 0, /**< No error. */
+    XMPP_SC_BAD_FORMAT, /**< &lt;bad-format/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_BAD_NAMESPACE_PREFIX, /**< &lt;bad-namespace-prefix/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_CONFLICT, /**< &lt;conflict/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_CONNECTION_TIMEOUT, /**< &lt;connection-timeout/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_HOST_GONE, /**< &lt;host-gone/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_HOST_UNKNOWN, /**< &lt;host-unknown/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_IMPROPER_ADDRESSING, /**< &lt;improper-addressing/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_INTERNAL_SERVER_ERROR, /**< &lt;internal-server-error/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_INVALID_FROM, /**< &lt;invalid-from/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_INVALID_NAMESPACE, /**< &lt;invalid-namespace/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_INVALID_XML, /**< &lt;invalid-xml/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_NOT_AUTHORIZED, /**< &lt;not-authorized/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_NOT_WELL_FORMED, /**< &lt;not-well-formed/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_POLICY_VIOLATION, /**< &lt;policy-violation/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_REMOTE_CONNECTION_FAILED, /**< &lt;remote-connection-failed/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_RESET, /**< &lt;reset/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_RESOURCE_CONSTRAINT, /**< &lt;resource-constraint/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_RESTRICTED_XML, /**< &lt;restricted-xml/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_SEE_OTHER_HOST, /**< &lt;see-other-host/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_SYSTEM_SHUTDOWN, /**< &lt;system-shutdown/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_UNDEFINED_CONDITION, /**< &lt;undefined-condition/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_UNSUPPORTED_ENCODING, /**< &lt;unsupported-encoding/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_UNSUPPORTED_FEATURE, /**< &lt;unsupported-feature/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_UNSUPPORTED_STANZA_TYPE, /**< &lt;unsupported-stanza-type/&gt; (RFC 6120 §4.9.3). */
+    XMPP_SC_UNSUPPORTED_VERSION /**< &lt;unsupported-version/&gt; (RFC 6120 §4.9.3). */
 } xmpp_stream_condition;
 
 /**
@@ -106,28 +106,28 @@ XMPP_EXTERN xmpp_stream_condition xmpp_stream_condition_from_name(const char *na
  * Stanza error conditions (RFC 6120 §8.3.3).
  */
 typedef enum xmpp_stanza_condition {
-    XMPP_EC_BAD_REQUEST = 1,
-    XMPP_EC_CONFLICT,
-    XMPP_EC_FEATURE_NOT_IMPLEMENTED,
-    XMPP_EC_FORBIDDEN,
-    XMPP_EC_GONE,
-    XMPP_EC_INTERNAL_SERVER_ERROR,
-    XMPP_EC_ITEM_NOT_FOUND,
-    XMPP_EC_JID_MALFORMED,
-    XMPP_EC_NOT_ACCEPTABLE,
-    XMPP_EC_NOT_ALLOWED,
-    XMPP_EC_NOT_AUTHORIZED,
-    XMPP_EC_POLICY_VIOLATION,
-    XMPP_EC_RECIPIENT_UNAVAILABLE,
-    XMPP_EC_REDIRECT,
-    XMPP_EC_REGISTRATION_REQUIRED,
-    XMPP_EC_REMOTE_SERVER_NOT_FOUND,
-    XMPP_EC_REMOTE_SERVER_TIMEOUT,
-    XMPP_EC_RESOURCE_CONSTRAINT,
-    XMPP_EC_SERVICE_UNAVAILABLE,
-    XMPP_EC_SUBSCRIPTION_REQUIRED,
-    XMPP_EC_UNDEFINED_CONDITION,
-    XMPP_EC_UNEXPECTED_REQUEST
+    XMPP_EC_BAD_REQUEST = 1, /**< &lt;bad-request/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_CONFLICT, /**< &lt;conflict/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_FEATURE_NOT_IMPLEMENTED, /**< &lt;feature-not-implemented/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_FORBIDDEN, /**< &lt;forbidden/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_GONE, /**< &lt;gone/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_INTERNAL_SERVER_ERROR, /**< &lt;internal-server-error/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_ITEM_NOT_FOUND, /**< &lt;item-not-found/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_JID_MALFORMED, /**< &lt;jid-malformed/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_NOT_ACCEPTABLE, /**< &lt;not-acceptable/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_NOT_ALLOWED, /**< &lt;not-allowed/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_NOT_AUTHORIZED, /**< &lt;not-authorized/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_POLICY_VIOLATION, /**< &lt;policy-violation/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_RECIPIENT_UNAVAILABLE, /**< &lt;recipient-unavailable/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_REDIRECT, /**< &lt;redirect/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_REGISTRATION_REQUIRED, /**< &lt;registration-required/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_REMOTE_SERVER_NOT_FOUND, /**< &lt;remote-server-not-found/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_REMOTE_SERVER_TIMEOUT, /**< &lt;remote-server-timeout/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_RESOURCE_CONSTRAINT, /**< &lt;resource-constraint/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_SERVICE_UNAVAILABLE, /**< &lt;service-unavailable/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_SUBSCRIPTION_REQUIRED, /**< &lt;subscription-required/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_UNDEFINED_CONDITION, /**< &lt;undefined-condition/&gt; (RFC 6120 §8.3.3). */
+    XMPP_EC_UNEXPECTED_REQUEST /**< &lt;unexpected-request/&gt; (RFC 6120 §8.3.3). */
 } xmpp_stanza_condition;
 
 /**

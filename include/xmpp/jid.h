@@ -41,6 +41,8 @@ XMPP_EXTERN int xmpp_jid_parse(xmpp_jid **out, xmpp_ctx *ctx, const char *str);
 
 /**
  * Builds and prepares a JID from its parts.
+ * @param out receives the JID; free with xmpp_jid_free().
+ * @param ctx the context whose allocator is used.
  * @param local the localpart or NULL.
  * @param domain the domainpart (required).
  * @param resource the resourcepart or NULL.
@@ -104,6 +106,8 @@ XMPP_EXTERN int xmpp_jid_equal_str(const xmpp_jid *a, const char *b);
 /**
  * Escapes a localpart per XEP-0106 (space " & ' / : < > @ and backslash
  * sequences that would read as escapes).
+ * @param ctx the context whose allocator is used.
+ * @param local the localpart to escape (bytes; not checked as UTF-8).
  * @param out receives a new string; free with xmpp_free().
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID, ::XMPP_ERR_JID_ESCAPE (empty, or
  *         leading or trailing space, which XEP-0106 §4.3 forbids) or
@@ -114,6 +118,8 @@ XMPP_EXTERN int xmpp_jid_escape(xmpp_ctx *ctx, const char *local, char **out);
 /**
  * Unescapes an XEP-0106 localpart (only the ten defined escapes are decoded;
  * any other backslash sequence is kept as is).
+ * @param ctx the context whose allocator is used.
+ * @param local the escaped localpart.
  * @param out receives a new string; free with xmpp_free().
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */

@@ -129,6 +129,8 @@ XMPP_EXTERN size_t xmpp_stanza_attr_count(const xmpp_stanza *st);
 
 /**
  * The attribute at position @p i (insertion order).
+ * @param st the element.
+ * @param i the position, from 0.
  * @param name receives the name (may be NULL).
  * @param value receives the value (may be NULL).
  * @return ::XMPP_OK or ::XMPP_ERR_NOT_FOUND when @p i is out of range.
@@ -163,6 +165,9 @@ XMPP_EXTERN int xmpp_stanza_add_text(xmpp_stanza *parent, const char *text,
 
 /**
  * Appends a new child element and returns it (borrowed, owned by @p parent).
+ * @param parent the element to append to.
+ * @param name the child's name.
+ * @param ns the child's namespace, or NULL to inherit the parent's.
  * @param child receives the new child; may be NULL.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID, ::XMPP_ERR_UTF8 or ::XMPP_ERR_NOMEM.
  */
@@ -186,6 +191,7 @@ XMPP_EXTERN size_t xmpp_stanza_child_count(const xmpp_stanza *st);
 
 /**
  * The first child element with this name and namespace.
+ * @param st the parent.
  * @param name the element name, or NULL for any.
  * @param ns the namespace, or NULL for any.
  * @return the child (borrowed) or NULL.
@@ -218,6 +224,7 @@ XMPP_EXTERN const char *xmpp_stanza_text_ptr(const xmpp_stanza *st);
 /**
  * The concatenated text of a node's direct text children (of the node itself
  * for a text node), as a new NUL-terminated string.
+ * @param st the node.
  * @param out receives the string; free with xmpp_free().
  * @param len receives its length (may be NULL).
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
@@ -244,6 +251,8 @@ XMPP_EXTERN int xmpp_stanza_serialize(const xmpp_stanza *st, const char *context
 
 /**
  * Creates a \<message/> in the jabber:client namespace.
+ * @param out receives the stanza (one reference, owned by the caller).
+ * @param ctx the context.
  * @param type the type attribute or NULL (RFC 6121 §5.2.2).
  * @param to the recipient or NULL.
  * @param id the id or NULL.
@@ -255,6 +264,8 @@ XMPP_EXTERN int xmpp_message_new(xmpp_stanza **out, xmpp_ctx *ctx, const char *t
 
 /**
  * Creates a \<presence/> in the jabber:client namespace.
+ * @param out receives the stanza (one reference, owned by the caller).
+ * @param ctx the context.
  * @param type the type attribute or NULL for available.
  * @param to the recipient or NULL (broadcast).
  * @param id the id or NULL.
@@ -265,6 +276,8 @@ XMPP_EXTERN int xmpp_presence_new(xmpp_stanza **out, xmpp_ctx *ctx, const char *
 
 /**
  * Creates an \<iq/> in the jabber:client namespace.
+ * @param out receives the stanza (one reference, owned by the caller).
+ * @param ctx the context.
  * @param type "get", "set", "result" or "error" (required).
  * @param to the recipient or NULL.
  * @param id the id (required: RFC 6120 §8.2.3).
@@ -285,6 +298,7 @@ XMPP_EXTERN int xmpp_iq_result_new(xmpp_stanza **out, const xmpp_stanza *request
  * Creates an error reply to a stanza (RFC 6120 §8.3): same element and id,
  * type "error", @c to set to the request's @c from, and an \<error/> with the
  * condition, its recommended type and an optional text.
+ * @param out receives the reply (one reference, owned by the caller).
  * @param request the stanza being answered (not of type "error": RFC 6120
  *        §8.3.1 forbids answering an error with an error).
  * @param cond the condition.
@@ -296,6 +310,7 @@ XMPP_EXTERN int xmpp_stanza_error_new(xmpp_stanza **out, const xmpp_stanza *requ
 
 /**
  * Reads the error condition of a stanza of type "error".
+ * @param st the stanza.
  * @param cond receives the condition.
  * @param text receives the \<text/> (borrowed) or NULL; may be NULL.
  * @return ::XMPP_OK, or ::XMPP_ERR_NOT_FOUND when there is no \<error/> or

@@ -139,6 +139,7 @@ XMPP_EXTERN void xmpp_tls_config_unref(xmpp_tls_config *cfg);
  * configuration (connections share them): this call, xmpp_tls_config_add_cafile(),
  * xmpp_tls_config_add_ca_pem() and xmpp_tls_config_set_client_cert() then
  * return ::XMPP_ERR_STATE. Make a new configuration to change them.
+ * @param cfg the configuration.
  * @param on non-zero to use the system store, zero not to.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_STATE.
  */
@@ -146,6 +147,7 @@ XMPP_EXTERN int xmpp_tls_config_use_system_trust(xmpp_tls_config *cfg, int on);
 
 /**
  * Adds the trust anchors of a PEM file (reads the file now).
+ * @param cfg the configuration.
  * @param path a NUL-terminated file name.
  * @return ::XMPP_OK; ::XMPP_ERR_INVALID (NULL argument, or no certificate
  *         could be parsed); ::XMPP_ERR_NOT_FOUND (the file cannot be read);
@@ -155,7 +157,9 @@ XMPP_EXTERN int xmpp_tls_config_add_cafile(xmpp_tls_config *cfg, const char *pat
 
 /**
  * Adds the trust anchors of PEM data held in memory (no file I/O).
- * @param pem the PEM text; @p len its length in bytes.
+ * @param cfg the configuration.
+ * @param pem the PEM text.
+ * @param len its length in bytes.
  * @return as xmpp_tls_config_add_cafile(), without ::XMPP_ERR_NOT_FOUND.
  */
 XMPP_EXTERN int xmpp_tls_config_add_ca_pem(xmpp_tls_config *cfg, const char *pem, size_t len);
@@ -163,6 +167,7 @@ XMPP_EXTERN int xmpp_tls_config_add_ca_pem(xmpp_tls_config *cfg, const char *pem
 /**
  * Sets the client certificate and key presented when the server asks for
  * one (SASL EXTERNAL, XEP-0178). Both files are PEM and are read now.
+ * @param cfg the configuration.
  * @param certfile the certificate chain, leaf first.
  * @param keyfile the unencrypted private key.
  * @return ::XMPP_OK; ::XMPP_ERR_INVALID (NULL argument, unparsable data or a
@@ -178,6 +183,7 @@ XMPP_EXTERN int xmpp_tls_config_set_client_cert(xmpp_tls_config *cfg, const char
  * When at least one pin is set, the leaf's key must match one of them, in
  * addition to the other checks; a mismatch sets
  * ::XMPP_TLS_VERIFY_PIN_MISMATCH. Pins are read when a verification runs.
+ * @param cfg the configuration.
  * @param spki_sha256 32 bytes.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
@@ -230,6 +236,7 @@ XMPP_EXTERN unsigned xmpp_tls_verify_result_chain_length(const xmpp_tls_verify_r
 
 /**
  * The DER encoding of the server's leaf certificate.
+ * @param res the result.
  * @param der receives a pointer to bytes owned by the result.
  * @param len receives their length.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID (NULL argument) or
@@ -241,6 +248,7 @@ XMPP_EXTERN int xmpp_tls_verify_result_leaf_der(const xmpp_tls_verify_result *re
 /**
  * The SHA-256 of the leaf's DER SubjectPublicKeyInfo (the same value as
  * xmpp_tls_config_add_pin_sha256() takes).
+ * @param res the result.
  * @param out receives 32 bytes.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOT_FOUND.
  */
