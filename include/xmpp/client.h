@@ -160,6 +160,12 @@ XMPP_EXTERN int xmpp_client_connect(xmpp_client *c);
  * Tells the driver that @p fd is ready (@p events from ::xmpp_io_events),
  * or, with @p fd = -1, that the timer fired. Performs all due I/O.
  *
+ * Stanzas sent on the session from outside this client's callbacks (a UI
+ * event, an application timer) are only queued: call
+ * xmpp_client_socket_action(c, -1, 0) afterwards to have them written at
+ * once. That call also brings the session's clock up to date: made before
+ * xmpp_session_send_iq(), it makes the IQ's timeout run from now.
+ *
  * Its ::XMPP_ERR_CLOSED is the application's signal to leave its loop (or
  * to stop driving this client) and free the client. The signal is always
  * given: when the client ends outside this function (xmpp_client_connect()

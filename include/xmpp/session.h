@@ -13,6 +13,11 @@
  *  - xmpp_session_transport_closed() when the transport ends.
  *
  * Time is a monotonic count of milliseconds chosen by the caller.
+ * Functions that take no time (xmpp_session_send_iq(), xmpp_session_close())
+ * start their timeouts from the time given by the last call that took one
+ * (start, recv, handle_timeout). Inside callbacks that time is current;
+ * from elsewhere (a UI event, an application timer) after the session was
+ * idle, call xmpp_session_handle_timeout() with the current time first.
  *
  * Callbacks fire only from inside xmpp_session_start(), _recv(),
  * _handle_timeout(), _transport_closed(), _close() and _free(). From inside a

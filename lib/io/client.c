@@ -70,6 +70,7 @@ struct xmpp_client {
     xmpp_session *session;
     char *domain;
     char *host_override;
+    char *dns_servers; /* applied whenever a channel is created */
     unsigned port_override;
     int tls_direct_pref;
     cstate state;
@@ -320,6 +321,41 @@ static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *r
         next_target(c);
 }
 
+/* The c-ares channel exists only while a name is being resolved: an idle
+ * connected client holds none (it costs tens of KiB per client). */
+static int ares_up(xmpp_client *c) {
+    struct ares_options ao;
+    if (c->ares_ok)
+        return XMPP_OK;
+    memset(&ao, 0, sizeof(ao));
+    ao.sock_state_cb = ares_sock_cb;
+    ao.sock_state_cb_data = c;
+    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+        return XMPP_ERR_NOMEM;
+    if (ares_init_options(&c->ares, &ao, ARES_OPT_SOCK_STATE_CB) != ARES_SUCCESS) {
+        ares_library_cleanup();
+        return XMPP_ERR_NOMEM;
+    }
+    c->ares_ok = 1;
+    if (c->dns_servers != NULL &&
+        ares_set_servers_ports_csv(c->ares, c->dns_servers) != ARES_SUCCESS) {
+        ares_destroy(c->ares);
+        ares_library_cleanup();
+        c->ares_ok = 0;
+        return XMPP_ERR_INVALID;
+    }
+    return XMPP_OK;
+}
+
+/* Never called from inside a c-ares callback. */
+static void ares_down(xmpp_client *c) {
+    if (!c->ares_ok)
+        return;
+    c->ares_ok = 0;
+    ares_destroy(c->ares);
+    ares_library_cleanup();
+}
+
 /* An IP literal needs no resolver: never send a DNS query for it. */
 static int literal_target(xmpp_client *c) {
     const target *t = &c->targets[c->cur_target];
@@ -362,6 +398,10 @@ static void resolve_target(xmpp_client *c) {
     char port[8];
     if (literal_target(c))
         return;
+    if (ares_up(c) != XMPP_OK) {
+        fail(c, XMPP_CAUSE_DNS, "cannot start the resolver", NULL);
+        return;
+    }
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -757,7 +797,6 @@ static void follow_redirect(xmpp_client *c) {
 /* ---- public API */
 int xmpp_client_new(xmpp_client **out, xmpp_ctx *ctx, const xmpp_session_options *opts) {
     xmpp_client *c;
-    struct ares_options ao;
     int rc;
     if (out == NULL)
         return XMPP_ERR_INVALID;
@@ -793,19 +832,10 @@ int xmpp_client_new(xmpp_client **out, xmpp_ctx *ctx, const xmpp_session_options
         return rc;
     }
     c->domain = xmpp__strdup(ctx, xmpp_jid_domain(c->session->jid));
-    memset(&ao, 0, sizeof(ao));
-    ao.sock_state_cb = ares_sock_cb;
-    ao.sock_state_cb_data = c;
-    if (c->domain == NULL || ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+    if (c->domain == NULL) {
         xmpp_client_free(c);
         return XMPP_ERR_NOMEM;
     }
-    if (ares_init_options(&c->ares, &ao, ARES_OPT_SOCK_STATE_CB) != ARES_SUCCESS) {
-        ares_library_cleanup();
-        xmpp_client_free(c);
-        return XMPP_ERR_NOMEM;
-    }
-    c->ares_ok = 1;
     *out = c;
     return XMPP_OK;
 }
@@ -814,10 +844,7 @@ void xmpp_client_free(xmpp_client *c) {
     size_t i;
     if (c == NULL || c->in_action)
         return;
-    if (c->ares_ok) {
-        ares_destroy(c->ares);
-        ares_library_cleanup();
-    }
+    ares_down(c);
     close_attempts(c, -1);
     if (c->fd >= 0) {
         if (c->sock_fn)
@@ -833,6 +860,7 @@ void xmpp_client_free(xmpp_client *c) {
     }
     xmpp__free(c->ctx, c->domain);
     xmpp__free(c->ctx, c->host_override);
+    xmpp__free(c->ctx, c->dns_servers);
     xmpp__free(c->ctx, c);
 }
 
@@ -853,15 +881,33 @@ int xmpp_client_set_server(xmpp_client *c, const char *host, unsigned port) {
 }
 
 int xmpp_client_set_dns_servers(xmpp_client *c, const char *servers) {
+    struct ares_options ao;
+    ares_channel probe;
+    char *copy;
     int rc;
-    if (c == NULL || servers == NULL || *servers == '\0' || !c->ares_ok)
+    if (c == NULL || servers == NULL || *servers == '\0')
         return XMPP_ERR_INVALID;
     if (c->state != C_IDLE)
         return XMPP_ERR_STATE;
-    rc = ares_set_servers_ports_csv(c->ares, servers);
-    if (rc == ARES_SUCCESS)
-        return XMPP_OK;
-    return rc == ARES_ENOMEM ? XMPP_ERR_NOMEM : XMPP_ERR_INVALID;
+    /* validate now, on a throw-away channel; applied to every channel the
+     * client creates later */
+    memset(&ao, 0, sizeof(ao));
+    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+        return XMPP_ERR_NOMEM;
+    if (ares_init_options(&probe, &ao, 0) != ARES_SUCCESS) {
+        ares_library_cleanup();
+        return XMPP_ERR_NOMEM;
+    }
+    rc = ares_set_servers_ports_csv(probe, servers);
+    ares_destroy(probe);
+    ares_library_cleanup();
+    if (rc != ARES_SUCCESS)
+        return rc == ARES_ENOMEM ? XMPP_ERR_NOMEM : XMPP_ERR_INVALID;
+    if ((copy = xmpp__strdup(c->ctx, servers)) == NULL)
+        return XMPP_ERR_NOMEM;
+    xmpp__free(c->ctx, c->dns_servers);
+    c->dns_servers = copy;
+    return XMPP_OK;
 }
 
 void xmpp__client_test_params(xmpp_client *c, unsigned fallback_port,
@@ -910,7 +956,7 @@ static long next_timeout(xmpp_client *c) {
         if (c->next_addr < c->naddrs && c->next_attempt_at < d)
             d = c->next_attempt_at;
     }
-    tvp = ares_timeout(c->ares, NULL, &tv);
+    tvp = c->ares_ok ? ares_timeout(c->ares, NULL, &tv) : NULL;
     if (tvp != NULL) {
         uint64_t a = now + (uint64_t)tv.tv_sec * 1000u + (uint64_t)(tv.tv_usec + 999) / 1000u;
         if (a < d)
@@ -1002,6 +1048,9 @@ static void after_io(xmpp_client *c) {
     size_t n;
     flush(c);
     finish_if_closed(c);
+    /* connected (or finished): the resolver is no longer needed */
+    if (c->state == C_UP || (c->state == C_DONE && !c->redirect_pending))
+        ares_down(c);
     if (c->redirect_pending && c->state == C_DONE && c->fd < 0)
         follow_redirect(c);
     if (c->fd >= 0) {
@@ -1030,6 +1079,10 @@ int xmpp_client_connect(xmpp_client *c) {
         c->state = C_SRV;
         c->srv_pending = 2;
         c->srv_dot = 0;
+        if (ares_up(c) != XMPP_OK) {
+            c->in_action--;
+            return XMPP_ERR_NOMEM;
+        }
         snprintf(name, sizeof(name), "_xmpp-client._tcp.%s", c->domain);
         ares_query(c->ares, name, 1 /* C_IN */, 33 /* T_SRV */, srv_cb_starttls, c);
         snprintf(name, sizeof(name), "_xmpps-client._tcp.%s", c->domain);
@@ -1060,10 +1113,10 @@ int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
                 is_attempt = 1;
         if (is_attempt)
             check_attempt(c, fd);
-        else
+        else if (c->ares_ok)
             ares_process_fd(c->ares, (events & XMPP_IO_IN) ? fd : ARES_SOCKET_BAD,
                             (events & XMPP_IO_OUT) ? fd : ARES_SOCKET_BAD);
-    } else if (fd >= 0) {
+    } else if (fd >= 0 && c->ares_ok) {
         ares_process_fd(c->ares, (events & XMPP_IO_IN) ? fd : ARES_SOCKET_BAD,
                         (events & XMPP_IO_OUT) ? fd : ARES_SOCKET_BAD);
     } else {
@@ -1071,7 +1124,8 @@ int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
          * announced even if its delay equals the last one announced. */
         c->last_timer = -2;
         /* timers: c-ares, Happy Eyeballs, connect timeout, the session */
-        ares_process_fd(c->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+        if (c->ares_ok)
+            ares_process_fd(c->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
         if (c->state == C_CONNECTING) {
             if (now >= c->connect_deadline) {
                 c->last_errno = ETIMEDOUT;
@@ -1156,7 +1210,8 @@ int xmpp_client_close(xmpp_client *c) {
         if (c->state != C_DONE) {
             close_attempts(c, -1);
             c->state = C_DONE;
-            ares_cancel(c->ares); /* pending lookups end here */
+            if (c->ares_ok)
+                ares_cancel(c->ares); /* pending lookups end here */
             xmpp_session_close(c->session);
             if (xmpp_session_get_state(c->session) != XMPP_STATE_CLOSED)
                 xmpp_session_transport_closed(c->session, XMPP_CAUSE_LOCAL_CLOSE, NULL);
@@ -1165,6 +1220,11 @@ int xmpp_client_close(xmpp_client *c) {
         }
         return XMPP_OK;
     }
+    /* From outside a callback the session's clock is that of the last
+     * event, possibly long ago: bring it up to date, so that the bounded
+     * wait for the server's </stream:stream> runs from now. */
+    if (!c->in_action && c->session->now < now_ms())
+        c->session->now = now_ms();
     xmpp_session_close(c->session);
     if (!c->in_action)
         after_io(c);

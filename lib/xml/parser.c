@@ -440,11 +440,16 @@ static int is_xml_prefix(const xmlChar *prefix) {
  * other namespaces, else the local name (Namespaces in XML §6.2: an
  * unprefixed attribute is in no namespace). Prefixes and decoded values
  * go to the scratch buffer, sized first so that it never moves. */
-static int build_attrs(xmpp_xml_parser *p, int nb, const xmlChar **atts) {
+static int build_attrs(xmpp_xml_parser *p, int nb, const xmlChar **atts, const char **ns) {
     size_t i, n = (size_t)nb, need = 0;
     xmpp_buf *b = &p->scratch;
+    /* namespace names come through the same attribute-value path, so an
+     * '&' in one arrives as "&#38;" too */
+    int ns_amp = *ns != NULL && strchr(*ns, '&') != NULL;
     if (ensure_ain(p, n) != 0)
         return -1;
+    if (ns_amp)
+        need += strlen(*ns) + 1;
     for (i = 0; i < n; i++) {
         const xmlChar **a = atts + 5 * i;
         size_t vlen = (size_t)(a[4] - a[3]);
@@ -456,6 +461,12 @@ static int build_attrs(xmpp_xml_parser *p, int nb, const xmlChar **atts) {
     xmpp__buf_reset(b);
     if (need > 0 && xmpp__buf_reserve(b, need) != XMPP_OK)
         return -1;
+    if (ns_amp) {
+        size_t off = b->len;
+        put_value(b, *ns, strlen(*ns));
+        xmpp__buf_append_char(b, '\0');
+        *ns = b->data + off;
+    }
     for (i = 0; i < n; i++) {
         const xmlChar **a = atts + 5 * i;
         xmpp__attr_in *in = &p->ain[i];
@@ -470,7 +481,7 @@ static int build_attrs(xmpp_xml_parser *p, int nb, const xmlChar **atts) {
         } else if (a[2] != NULL) {
             off = b->len;
             xmpp__buf_append_char(b, '{');
-            xmpp__buf_append_str(b, (const char *)a[2]);
+            put_value(b, (const char *)a[2], strlen((const char *)a[2]));
             xmpp__buf_append_char(b, '}');
             in->pre = b->data + off;
             in->pre_len = b->len - off;
@@ -490,7 +501,7 @@ static int build_attrs(xmpp_xml_parser *p, int nb, const xmlChar **atts) {
 static int new_element(xmpp_xml_parser *p, xmpp_stanza **out, const xmlChar *local,
                        const xmlChar *uri, int nb_attrs, const xmlChar **atts) {
     const char *ns = (const char *)uri;
-    if (build_attrs(p, nb_attrs, atts) != 0 ||
+    if (build_attrs(p, nb_attrs, atts, &ns) != 0 ||
         xmpp__stanza_new_element_n(out, p->ctx, (const char *)local, strlen((const char *)local),
                                    ns, ns ? strlen(ns) : 0, p->ain, (size_t)nb_attrs) != XMPP_OK) {
         nomem(p);

@@ -88,29 +88,33 @@ static int has_content(const xmpp_stanza *st) {
     return 0;
 }
 
-/* Iterative walk, so deep trees do not exhaust the C stack. */
+/* Iterative walk, so deep trees do not exhaust the C stack. The namespace
+ * in scope is kept on a stack of the open elements that set one, so the
+ * walk stays linear however deep the tree is. */
 static void serialize_tree(xmpp_buf *b, const xmpp_stanza *root, const char *context_ns) {
     const xmpp_stanza *st = root;
+    xmpp_buf stack; /* const char * entries: scopes of open ns-setting elements */
+    const char *scope = context_ns;
     if (root->flags & XMPP__F_TEXT) {
         put_escaped(b, root->text, root->text_len, 0);
         return;
     }
+    xmpp__buf_init(&stack, b->ctx);
     for (;;) {
-        const char *scope;
-        /* the namespace in scope is the nearest ancestor's (within root) */
-        const xmpp_stanza *a = st == root ? NULL : st->parent;
-        scope = context_ns;
-        for (; a != NULL; a = (a == root ? NULL : a->parent))
-            if (a->ns != NULL) {
-                scope = a->ns;
-                break;
-            }
         if (st->flags & XMPP__F_TEXT) {
             put_escaped(b, st->text, st->text_len, 0);
         } else {
             open_tag(b, st, scope);
             if (has_content(st)) {
                 xmpp__buf_append_char(b, '>');
+                if (st->ns != NULL) {
+                    /* remember the outer scope; children inherit ours */
+                    if (xmpp__buf_append(&stack, (const char *)&scope, sizeof(scope)) != XMPP_OK) {
+                        b->oom = 1;
+                        break;
+                    }
+                    scope = st->ns;
+                }
                 st = st->first;
                 continue;
             }
@@ -122,11 +126,16 @@ static void serialize_tree(xmpp_buf *b, const xmpp_stanza *root, const char *con
             xmpp__buf_append(b, "</", 2);
             xmpp__buf_append_str(b, st->name);
             xmpp__buf_append_char(b, '>');
+            if (st->ns != NULL) {
+                stack.len -= sizeof(scope);
+                memcpy(&scope, stack.data + stack.len, sizeof(scope));
+            }
         }
         if (st == root)
-            return;
+            break;
         st = st->next;
     }
+    xmpp__buf_free(&stack);
 }
 
 int xmpp__stanza_serialize_buf(const xmpp_stanza *st, const char *context_ns, xmpp_buf *b);

@@ -21,7 +21,10 @@
 # Environment: CC, CPPFLAGS, srcdir, builddir (as run.sh). Knobs:
 #   BENCH_CONN=0          skip everything here
 #   BENCH_LOGINS=30       logins per wall-clock measurement
-#   BENCH_CG_LOGINS=3     K for the callgrind login runs (K and 2K)
+#   BENCH_CG_LOGINS=2     K for the callgrind login runs (K and 2K), against
+#                         the first server only (the counts differ by < 0.2%
+#                         between Prosody and ejabberd)
+#   BENCH_REPEAT=3        ingest wall clock: the best of this many runs
 #   BENCH_INGEST=200000   messages streamed in the ingest run
 #   BENCH_CG_INGEST=5000  S for the callgrind ingest runs (S and 2S)
 #   BENCH_IDLE=1000       libxmpp idle connections
@@ -40,7 +43,9 @@ CC=${CC:-cc}
 CPPFLAGS=${CPPFLAGS:-}
 BENCH_CFLAGS=${BENCH_CFLAGS:--O2 -g}
 LOGINS=${BENCH_LOGINS:-30}
-CG_LOGINS=${BENCH_CG_LOGINS:-3}
+CG_LOGINS=${BENCH_CG_LOGINS:-2}
+REPEAT=${BENCH_REPEAT:-3}
+CG_DONE=0
 INGEST=${BENCH_INGEST:-200000}
 CG_INGEST=${BENCH_CG_INGEST:-5000}
 IDLE=${BENCH_IDLE:-1000}
@@ -235,7 +240,8 @@ login_bench() { # SERVER
         ) &&
             row "login $s strophe+nodelay $(val "$r" median_ms) $(val "$r" trips_min) $(val "$r" trips_max) ${mech:-?}"
     fi
-    if [ "$CG" = 1 ]; then
+    if [ "$CG" = 1 ] && [ "$CG_DONE" = 0 ]; then
+        CG_DONE=1
         for b in libxmpp strophe; do
             p=$LX
             [ $b = strophe ] && p=$ST
@@ -293,8 +299,14 @@ for b in libxmpp strophe; do
     p=$LX
     [ $b = strophe ] && p=$ST
     [ -n "$p" ] || continue
-    r=$(ingest "$W/ing-$b" "$INGEST" run "$W/ing-$b" "$p") &&
-        row "ingest $b $(val "$r" stanzas_per_s)"
+    k=0 bs=
+    while [ $k -lt "$REPEAT" ]; do
+        r=$(ingest "$W/ing-$b" "$INGEST" run "$W/ing-$b" "$p") || break
+        x=$(val "$r" stanzas_per_s)
+        if [ -z "$bs" ] || [ "$x" -gt "$bs" ]; then bs=$x; fi
+        k=$((k + 1))
+    done
+    [ -n "$bs" ] && row "ingest $b $bs"
     if [ "$CG" = 1 ]; then
         t1=$(ingest "$W/cgi-$b-1" "$CG_INGEST" cg_total "$W/cgi-$b-1" "$p") &&
             t2=$(ingest "$W/cgi-$b-2" $((CG_INGEST * 2)) cg_total "$W/cgi-$b-2" "$p") &&
@@ -342,13 +354,14 @@ awk '
     }' "$ROWS"
 say "  trips: client waits for server data after writing (conn_common.h); the TCP"
 say "  handshake is not counted. instr/login: callgrind, ($CG_LOGINS logins vs"
-say "  $((CG_LOGINS * 2))) / $CG_LOGINS; of-which-TLS: in GnuTLS/Nettle/GMP or OpenSSL objects."
+say "  $((CG_LOGINS * 2))) / $CG_LOGINS, first server only; of-which-TLS: in GnuTLS/Nettle/GMP"
+say "  or OpenSSL objects."
 say "  strophe+nodelay: libstrophe with TCP_NODELAY set through its sockopt callback"
 say "  (libxmpp's driver always sets it; libstrophe leaves Nagle on by default)."
 say
 
 say "Ingest (plaintext PLAIN login to conn_server, then $INGEST messages of ~${AVG:-?}"
-say "bytes; stanzas/s from bound to end of stream; instr/stanza: callgrind,"
+say "bytes; stanzas/s from bound to end of stream, best of $REPEAT; instr/stanza: callgrind,"
 say "($CG_INGEST messages vs $((CG_INGEST * 2))) / $CG_INGEST):"
 printf '  %-9s %14s %14s\n' client stanzas/s instr/stanza
 awk '

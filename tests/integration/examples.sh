@@ -131,7 +131,7 @@ cli() {
 
 # run_example NAME N
 run_example() {
-  local name=$1 n=$2 bin=$EXAMPLES/$1 body="ping $2 $1"
+  local name=$1 bin=$EXAMPLES/$1 body="ping $2 $1"
   local out=$WORK/$name.out err=$WORK/$name.err lout=$WORK/$name.listen.out
   local lerr=$WORK/$name.listen.err serr=$WORK/$name.send.err
   local bot lis rc

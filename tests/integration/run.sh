@@ -18,6 +18,9 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+# absolute (automake may pass relative directories)
+top_srcdir=$(cd "$top_srcdir" && pwd) || exit 99
+top_builddir=$(cd "$top_builddir" && pwd) || exit 99
 CLI=$top_builddir/examples/xmpp-cli
 SERVERS=$top_srcdir/tests/servers
 PY=/usr/bin/python3
@@ -48,8 +51,17 @@ declare -A STARTER=()  # label -> pid of the background `start`
 BG=()                  # pids of background clients and fake servers
 
 cleanup() {
-  local rc=$? p d
+  local rc=$? p d i alive
   trap - EXIT INT TERM HUP
+  # clients, fakes and check blocks: TERM (a block then kills its own
+  # clients), KILL whatever is left after 3 s
+  for p in "${BG[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for ((i = 0; i < 150; i++)); do
+    alive=0
+    for p in "${BG[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.02
+  done
   for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done
   # a start still running is bounded by START_TIMEOUT; let it finish so
   # that the stop below finds its server
@@ -255,9 +267,10 @@ await_server() {
 }
 
 BAD_CERTS="wrongname expired notyet selfsigned unknownca leafsigned v1intermediate"
+# generous: a loaded CI machine can be slow; every wait stays bounded
+export START_TIMEOUT=${START_TIMEOUT:-60}
 start_server prosody prosody
 start_server ejabberd ejabberd
-for b in $BAD_CERTS; do start_server "bad-$b" prosody "$b"; done
 
 export XMPP_IT_PW=pw-alice
 unset XMPP_JID
@@ -298,7 +311,7 @@ for mode in starttls direct; do
   cli --jid alice@xmpp.test --password-env XMPP_IT_PW --server "127.0.0.1:$FPORT" --tls "$mode" --timeout 2 ping
   t=$(((${EPOCHREALTIME/./} - t) / 1000))
   check "silent server ($mode) with --timeout 2 -> 7" 7 one err 'timed out' empty
-  if [ "$t" -ge 1500 ] && [ "$t" -le 5000 ]; then
+  if [ "$t" -ge 1500 ] && [ "$t" -le 6000 ]; then
     pass "silent server ($mode): gave up after $t ms"
   else
     failed "silent server ($mode): gave up after $t ms, expected about 2000"
@@ -461,14 +474,16 @@ server_scenarios() { # LABEL
   # send alice -> bob while bob listens: JSON lines, exact fields
   local b1 b2 b3 id1 id2 id3
   b1='he said "hi" \ back\slash <&> ünïcödé €uro 😀'
-  b2=$'line one\nline two\ttabbed\r'
+  # (no CR: libxmpp sends it as &#13;, but both servers re-serialise it raw
+  # and XML end-of-line handling then turns it into LF, as it must)
+  b2=$'line one\nline two\ttabbed\n'
   b3=$'ctl\x7f end'
   if listen_bg --jid "$BOB_JID" --password-env XMPP_IT_BOB "${S[@]}" --timeout 20 listen --count 3; then
     cli -v "${A[@]}" "${S[@]}" send "$BOB_JID" "$b1"
     check "$s: send alice -> bob (quotes, backslash, unicode) -> 0" 0 empty
     id1=$(sent_id)
     cli -v "${A[@]}" "${S[@]}" send "$BOB_JID" "$b2"
-    check "$s: send alice -> bob (newline, tab, CR) -> 0" 0 empty
+    check "$s: send alice -> bob (newlines, tab) -> 0" 0 empty
     id2=$(sent_id)
     cli -v "${A[@]}" "${S[@]}" send "$BOB_JID" ${b3% *} "${b3#* }"
     check "$s: send alice -> bob (several words joined) -> 0" 0 empty
@@ -483,13 +498,15 @@ server_scenarios() { # LABEL
       "$ALICE_JID" "$BOB_JID" "$id1" "$b1" "$id2" "$b2" "$id3" "$b3") \
       check_json "$s: listen printed one JSON object per message (from, to, type, id, body)" "$LOUT"
   else
-    failed "$s: bob's listener did not log in: $(errlines <"$LERR" | tail -n 2)"
+    failed "$s: bob's listener did not log in: $(grep -v "^\[" "$LERR" | tail -n 2)"
     kill -KILL "$LPID" 2>/dev/null
   fi
 
-  # resource conflict: both servers (default policies: Prosody's
-  # conflict_resolve "kick_old", ejabberd's resource_conflict default) close
-  # the OLD session with <conflict/> and let the new one in
+  # resource conflict: both servers close the OLD session with a <conflict/>
+  # stream error ("Replaced by new connection") and bind the new one to the
+  # same resource. Prosody: its default conflict_resolve policy, "kick_old"
+  # (core/sessionmanager.lua); ejabberd 23.01: always (it has no option for
+  # this any more). The first client must exit 6 with "conflict" on stderr.
   if listen_bg --jid "$BOB_JID/same" --password-env XMPP_IT_BOB "${S[@]}" --timeout 20 listen; then
     cli -v --jid "$BOB_JID/same" --password-env XMPP_IT_BOB "${S[@]}" ping
     check "$s: second login as $BOB_JID/same -> 0, bound to that resource" 0 out '^pong from ' \
@@ -499,17 +516,53 @@ server_scenarios() { # LABEL
     check "$s: the first $BOB_JID/same session ends with a conflict stream error -> 6" 6 \
       err '^xmpp-cli: stream error: conflict' empty
   else
-    failed "$s: bob/same listener did not log in: $(errlines <"$LERR" | tail -n 2)"
+    failed "$s: bob/same listener did not log in: $(grep -v "^\[" "$LERR" | tail -n 2)"
     kill -KILL "$LPID" 2>/dev/null
   fi
+  echo "integration: $s done at $(elapsed) s"
 }
 
+# block NAME FUNCTION ARGS...: runs a group of checks in a background
+# subshell (the two servers' scenarios run side by side); its output and its
+# counts are collected by finish_blocks
+declare -A BLOCK_PID=()
+BLOCKS=()
+block() {
+  local name=$1
+  shift
+  (
+    # on TERM (cleanup), take the clients and fakes of this block along
+    trap 'for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done; exit 1' TERM
+    PASSED=0 FAILED=0 BG=()
+    N=$(((${#BLOCKS[@]} + 1) * 10000)) # distinct file names
+    "$@"
+    echo "$PASSED $FAILED" >"$WORK/block-$name.counts"
+  ) >"$WORK/block-$name.log" 2>&1 &
+  BLOCK_PID[$name]=$!
+  BG+=("$!")
+  BLOCKS+=("$name")
+}
+finish_blocks() {
+  local name p f
+  for name in "${BLOCKS[@]}"; do
+    wait "${BLOCK_PID[$name]}"
+    cat "$WORK/block-$name.log"
+    if read -r p f <"$WORK/block-$name.counts" 2>/dev/null; then
+      PASSED=$((PASSED + p))
+      FAILED=$((FAILED + f))
+    else
+      failed "$name: the checks did not run to the end"
+    fi
+  done
+}
+
+# the two main servers first; the seven bad-certificate Prosodys start once
+# they are up (starting all nine at once slows the first ones on 2 cores)
 for label in prosody ejabberd; do
-  if await_server "$label"; then
-    server_scenarios "$label"
-    echo "integration: $label done at $(elapsed) s"
-  fi
+  await_server "$label" && block "$label" server_scenarios "$label"
 done
+echo "integration: servers up at $(elapsed) s"
+for b in $BAD_CERTS; do start_server "bad-$b" prosody "$b"; done
 
 # ---- bad certificates (Prosody): rejected over STARTTLS and direct TLS
 declare -A WORD=([wrongname]=name-mismatch [expired]=expired [notyet]=not-yet-valid
@@ -530,6 +583,8 @@ for b in $BAD_CERTS; do
   # done with it: stop it now (frees CPU and memory for the rest)
   "$SERVERS/prosody.sh" stop "${DIR_OF[bad-$b]}" >/dev/null 2>&1
 done
+echo "integration: bad certificates done at $(elapsed) s"
 
+finish_blocks
 echo "integration: $PASSED passed, $FAILED failed ($(elapsed) s)"
 [ "$FAILED" = 0 ] && [ "$PASSED" -gt 0 ]
