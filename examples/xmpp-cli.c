@@ -46,6 +46,7 @@ static void usage(void) {
             "usage: xmpp-cli [--jid JID] [--password-file F | --password-env VAR]\n"
             "                [--server HOST[:PORT]] [--tls starttls|direct] [--cafile F]\n"
             "                [--pin SHA256] [--allow-plaintext] [--timeout S] [--sasl MECH]\n"
+            "                [--tls-max 1.2|1.3]\n"
             "                [-v] COMMAND ...\n"
             "commands: send TO TEXT... | listen [--count N] | ping [JID] | version JID |"
             " disco JID\n"
@@ -398,7 +399,7 @@ static int parse_pin(const char *s, unsigned char out[32]) {
 int main(int argc, char **argv) {
     struct cli c;
     const char *jid = getenv("XMPP_JID"), *server = NULL, *cafile = NULL, *tls = NULL;
-    const char *sasl = NULL;
+    const char *sasl = NULL, *tls_max = NULL;
     char *password = NULL;
     unsigned char pin[32];
     int have_pin = 0, allow_plain = 0, i, rc;
@@ -439,6 +440,8 @@ int main(int argc, char **argv) {
                 die(EX_USAGE, "--timeout takes a positive number of seconds");
         } else if (strcmp(a, "--sasl") == 0)
             sasl = NEXT();
+        else if (strcmp(a, "--tls-max") == 0)
+            tls_max = NEXT();
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
             c.verbose = 1;
         else if (strcmp(a, "--password") == 0)
@@ -519,6 +522,12 @@ int main(int argc, char **argv) {
         die(EX_USAGE, "cannot load CA file %s: %s", cafile, xmpp_strerror(rc));
     if (have_pin)
         xmpp_tls_config_add_pin_sha256(cfg, pin);
+    if (tls_max != NULL) {
+        if (strcmp(tls_max, "1.2") == 0)
+            xmpp_tls_config_set_max_version(cfg, XMPP_TLS_VERSION_1_2);
+        else if (strcmp(tls_max, "1.3") != 0)
+            die(EX_USAGE, "--tls-max takes 1.2 or 1.3");
+    }
     xmpp_session_options_set_tls_config(o, cfg);
     xmpp_tls_config_unref(cfg);
     if (timeout > 0)

@@ -88,7 +88,9 @@ XMPP_EXTERN void xmpp_session_options_free(xmpp_session_options *opts);
 
 /**
  * Sets the account JID ("user@domain" or "user@domain/resource"; the
- * resource is requested at binding, else the server assigns one).
+ * resource is requested at binding, else the server assigns one). A JID
+ * without a localpart ("domain") logs in anonymously (SASL ANONYMOUS,
+ * RFC 4505): the server then assigns the whole JID.
  * @return ::XMPP_OK, a JID error code (see xmpp_jid_parse()) or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_session_options_set_jid(xmpp_session_options *opts, const char *jid);
@@ -124,6 +126,18 @@ XMPP_EXTERN int xmpp_session_options_set_tls_config(xmpp_session_options *opts,
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_allow_plaintext(xmpp_session_options *opts, int allow);
+
+/**
+ * Authenticates with SASL EXTERNAL (XEP-0178): the TLS client certificate
+ * set with xmpp_tls_config_set_client_cert() identifies the account; no
+ * password is needed. Used when the server offers EXTERNAL and no password
+ * mechanism applies (set no password, or list only "EXTERNAL" with
+ * xmpp_session_options_set_mechanisms()).
+ * @param opts the options.
+ * @param on non-zero to allow EXTERNAL.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_sasl_external(xmpp_session_options *opts, int on);
 
 /**
  * Marks the account as pinned to SCRAM (XEP-0474 §Business Rules,

@@ -199,6 +199,18 @@ XMPP_EXTERN int xmpp_tls_config_add_pin_sha256(xmpp_tls_config *cfg,
 XMPP_EXTERN int xmpp_tls_config_set_min_version(xmpp_tls_config *cfg, xmpp_tls_version version);
 
 /**
+ * Sets the highest protocol version negotiated (default: the newest, TLS
+ * 1.3). Capping at TLS 1.2 is for servers whose TLS 1.3 channel binding is
+ * broken, and for tests of the TLS 1.2 paths (tls-unique). Applies to
+ * connections created afterwards.
+ * @param cfg the configuration.
+ * @param version ::XMPP_TLS_VERSION_1_2 or ::XMPP_TLS_VERSION_1_3.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID (unknown version, or below the
+ *         minimum).
+ */
+XMPP_EXTERN int xmpp_tls_config_set_max_version(xmpp_tls_config *cfg, xmpp_tls_version version);
+
+/**
  * Sets (or, with a NULL @p fn, removes) the verification callback. Without
  * one, any failure rejects the certificate. Read when a verification runs.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.

@@ -21,6 +21,7 @@
  * 3DES are removed on top. */
 #define PRIO_TLS12        "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:-3DES-CBC"
 #define PRIO_TLS13        "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+#define PRIO_TLS12_ONLY   "NORMAL:-VERS-ALL:+VERS-TLS1.2:-RSA:-3DES-CBC"
 #define ALPN_CLIENT       "xmpp-client"              /* XEP-0368 §3 */
 #define CB_EXPORTER_LABEL "EXPORTER-Channel-Binding" /* RFC 9266 §2 */
 #define OUT_KEEP_CAP      65536                      /* release larger idle output buffers */
@@ -264,7 +265,9 @@ static int ip_literal(const char *d) {
 }
 
 static int setup_session(xmpp_tls *t) {
-    const char *prio = t->cfg->min_version == XMPP_TLS_VERSION_1_3 ? PRIO_TLS13 : PRIO_TLS12;
+    const char *prio = t->cfg->min_version == XMPP_TLS_VERSION_1_3   ? PRIO_TLS13
+                       : t->cfg->max_version == XMPP_TLS_VERSION_1_2 ? PRIO_TLS12_ONLY
+                                                                     : PRIO_TLS12;
     /* No resumption: we keep no tickets, and every handshake is verified. */
     int rc = gnutls_init(&t->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_TICKETS);
     if (rc < 0) {

@@ -120,6 +120,15 @@ int xmpp_tls_config_add_pin_sha256(xmpp_tls_config *cfg, const unsigned char spk
     return XMPP_OK;
 }
 
+int xmpp_tls_config_set_max_version(xmpp_tls_config *cfg, xmpp_tls_version version) {
+    if (cfg == NULL || (version != XMPP_TLS_VERSION_1_2 && version != XMPP_TLS_VERSION_1_3))
+        return XMPP_ERR_INVALID;
+    if (cfg->min_version > (int)version)
+        return XMPP_ERR_INVALID;
+    cfg->max_version = version;
+    return XMPP_OK;
+}
+
 int xmpp_tls_config_set_min_version(xmpp_tls_config *cfg, xmpp_tls_version version) {
     if (cfg == NULL)
         return XMPP_ERR_INVALID;

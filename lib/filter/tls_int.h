@@ -21,6 +21,7 @@ struct xmpp_tls_config {
     int system_loaded;                     /* the system store was tried (loaded once only) */
     int frozen;                            /* credentials in use by a session: read-only */
     int min_version;                       /* xmpp_tls_version */
+    int max_version;                       /* xmpp_tls_version; 0: newest */
     unsigned char (*pins)[32];
     size_t npins;
     xmpp_tls_verify_fn verify_fn;

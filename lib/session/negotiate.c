@@ -266,6 +266,13 @@ static void start_sasl(xmpp_session *s, const xmpp_stanza *features) {
             p.flags |= XMPP_SASL_PLAIN_ALLOWED;
         if (s->o.sasl_pinned)
             p.flags |= XMPP_SASL_PINNED;
+        if (s->o.sasl_external)
+            p.flags |= XMPP_SASL_WANT_EXTERNAL;
+        if (xmpp_jid_local(s->jid) == NULL) {
+            /* RFC 4505: a JID without a localpart logs in anonymously */
+            p.flags |= XMPP_SASL_WANT_ANONYMOUS;
+            p.password = NULL;
+        }
         p.mechs = (const char *const *)s->o.mechs;
         p.nmechs = s->o.nmechs;
         /* Channel binding over TLS 1.3 needs the server to say which type
@@ -456,8 +463,12 @@ static void bind_stanza(xmpp_session *s, const xmpp_stanza *st) {
         return;
     }
     xmpp_free(s->ctx, text);
-    /* NEG-02: the server may change the resource, never the account */
-    if (!xmpp_jid_bare_equal(bound, s->jid)) {
+    /* NEG-02: the server may change the resource, never the account; an
+     * anonymous login gets a server-chosen localpart on our domain */
+    if (xmpp_jid_local(s->jid) == NULL
+            ? (xmpp_jid_local(bound) == NULL ||
+               strcmp(xmpp_jid_domain(bound), xmpp_jid_domain(s->jid)) != 0)
+            : !xmpp_jid_bare_equal(bound, s->jid)) {
         xmpp_jid_free(bound);
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_NONE,
                            "server bound a JID of another account");

@@ -167,6 +167,13 @@ int xmpp_session_options_allow_plaintext(xmpp_session_options *o, int allow) {
     return XMPP_OK;
 }
 
+int xmpp_session_options_set_sasl_external(xmpp_session_options *o, int on) {
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    o->sasl_external = on != 0;
+    return XMPP_OK;
+}
+
 int xmpp_session_options_set_sasl_pinned(xmpp_session_options *o, int pinned) {
     if (o == NULL)
         return XMPP_ERR_INVALID;

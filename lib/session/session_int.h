@@ -28,6 +28,7 @@ struct xmpp_session_options {
     xmpp_tls_config *tls_cfg;
     int allow_plain;
     int sasl_pinned;
+    int sasl_external;
     char **mechs;
     size_t nmechs;
     char *tls_name;

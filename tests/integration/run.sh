@@ -433,6 +433,16 @@ server_scenarios() { # LABEL
     cli "${A[@]}" "${S[@]}" --sasl "$m" ping
     check "$s: --sasl $m on TLS 1.3 -> 5 (SASL_NO_MECH)" 5 one err 'SASL_NO_MECH' empty
   done
+  # -PLUS on TLS 1.2: channel binding with tls-unique (RFC 5929), over both
+  # TLS forms; the default choice is then a -PLUS mechanism
+  for m in $plus; do
+    cli -v "${A[@]}" "${S[@]}" --tls-max 1.2 --sasl "$m" ping
+    check "$s: login with --sasl $m on TLS 1.2 (tls-unique) -> 0" 0 out '^pong from ' \
+      err 'TLS1\.2' err "^xmpp-cli: logged in as alice@xmpp\\.test/.* \\($m\\)\$"
+  done
+  cli -v "${A[@]}" "${SD[@]}" --tls-max 1.2 ping
+  check "$s: default mechanism on TLS 1.2 over direct TLS is -PLUS -> 0" 0 out '^pong from ' \
+    err 'TLS1\.2' err '^xmpp-cli: logged in as alice@xmpp\.test/.* \(SCRAM-SHA-[0-9]+-PLUS\)$'
 
   # wrong password: the server's condition on stderr
   cli --jid "$ALICE_JID" --password-env XMPP_IT_BAD "${S[@]}" ping

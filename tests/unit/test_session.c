@@ -455,6 +455,63 @@ static void test_bind_other_account(void **state) {
     fix_free(f);
 }
 
+static void test_anonymous_and_external(void **state) {
+    struct fix *f;
+    (void)state;
+    /* a JID without a localpart: SASL ANONYMOUS, any server-chosen localpart */
+    f = fix_new("example.com", 1);
+    take(f);
+    server(f, HDR "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                  "<mechanism>PLAIN</mechanism><mechanism>ANONYMOUS</mechanism></mechanisms>"
+                  "</stream:features>");
+    assert_non_null(strstr(f->out, "mechanism='ANONYMOUS'"));
+    take(f);
+    server(f, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    take(f);
+    server(f, HDR FEAT_BIND);
+    {
+        const char *id = strstr(f->out, "id=\"");
+        char res[256];
+        snprintf(res, sizeof(res), "<iq type='result' id='%.*s'><bind xmlns="
+                 "'urn:ietf:params:xml:ns:xmpp-bind'><jid>f00d@example.com/x</jid></bind></iq>",
+                 (int)(strchr(id + 4, '"') - id - 4), id + 4);
+        server(f, res);
+    }
+    assert_int_equal(f->ready, 1);
+    assert_string_equal(xmpp_session_jid(f->s), "f00d@example.com/x");
+    fix_free(f);
+    /* EXTERNAL: asked for, no password: "=" (empty authzid, XEP-0178) */
+    {
+        xmpp_session_options *o;
+        struct fix *g = f; /* the fixture is static: reuse its storage */
+        memset(g, 0, sizeof(*g));
+        assert_int_equal(xmpp_ctx_new(&g->ctx, NULL), XMPP_OK);
+        assert_int_equal(xmpp_session_options_new(&o, g->ctx), XMPP_OK);
+        assert_int_equal(xmpp_session_options_set_jid(o, "alice@example.com"), XMPP_OK);
+        assert_int_equal(xmpp_session_options_allow_plaintext(o, 1), XMPP_OK);
+        assert_int_equal(xmpp_session_options_set_tls_mode(o, XMPP_TLS_NONE), XMPP_OK);
+        assert_int_equal(xmpp_session_options_set_sasl_external(o, 1), XMPP_OK);
+        assert_int_equal(xmpp_session_new(&g->s, g->ctx, o), XMPP_OK);
+        xmpp_session_options_free(o);
+        assert_int_equal(xmpp_session_start(g->s, 0), XMPP_OK);
+        pump(g);
+        take(g);
+        server(g, HDR "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                      "<mechanism>PLAIN</mechanism><mechanism>EXTERNAL</mechanism></mechanisms>"
+                      "</stream:features>");
+        assert_non_null(strstr(g->out, "mechanism='EXTERNAL'"));
+        server(g, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+        assert_string_equal(xmpp_session_mechanism(g->s), "EXTERNAL");
+        f = g;
+    }
+    fix_free(f);
+    /* without a localpart and without ANONYMOUS on offer: no mechanism */
+    f = fix_new("example.com", 1);
+    server(f, HDR FEAT_PLAIN);
+    assert_int_equal(f->cause, XMPP_CAUSE_SASL);
+    fix_free(f);
+}
+
 static void test_negotiation_timeout(void **state) {
     /* #39: header, then silence */
     struct fix *f = fix_new("alice@example.com", 1);
@@ -619,6 +676,7 @@ int main(void) {
         cmocka_unit_test(test_sasl_failure),
         cmocka_unit_test(test_plain_refused_without_tls),
         cmocka_unit_test(test_bind_other_account),
+        cmocka_unit_test(test_anonymous_and_external),
         cmocka_unit_test(test_negotiation_timeout),
         cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_close_from_callback),
