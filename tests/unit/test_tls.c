@@ -361,6 +361,42 @@ static void test_good_handshake(void **state) {
     fx_close(&f);
 }
 
+/* SASL EXTERNAL (XEP-0178) rests on this: a server that asks for a client
+ * certificate receives the one configured, on TLS 1.3 and 1.2. */
+static void test_client_certificate(void **state) {
+    static const char *const prios[] = {PRIO_ANY, "NORMAL:-VERS-ALL:+VERS-TLS1.2"};
+    size_t i;
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        xmpp_ctx *ctx;
+        xmpp_tls_config *cfg;
+        xmpp_tls *c;
+        srv sv;
+        const gnutls_datum_t *peers;
+        unsigned npeers = 0;
+        gnutls_datum_t want;
+        assert_int_equal(xmpp_ctx_new(&ctx, NULL), XMPP_OK);
+        cfg = cfg_new(ctx);
+        assert_int_equal(xmpp_tls_config_set_client_cert(cfg, path("xmppaddr.pem"),
+                                                         path("xmppaddr-key.pem")), XMPP_OK);
+        srv_init(&sv, "server.pem", "server-key.pem", prios[i]);
+        gnutls_certificate_server_set_request(sv.s, GNUTLS_CERT_REQUIRE);
+        assert_int_equal(xmpp_tls_new(&c, ctx, cfg, DOMAIN, 0), XMPP_OK);
+        assert_int_equal(handshake(c, &sv, 0), XMPP_OK);
+        peers = gnutls_certificate_get_peers(sv.s, &npeers);
+        assert_non_null(peers);
+        assert_true(npeers >= 1);
+        assert_true(load_der("xmppaddr.pem", &want) >= 0);
+        assert_int_equal(peers[0].size, want.size);
+        assert_memory_equal(peers[0].data, want.data, want.size);
+        gnutls_free(want.data);
+        xmpp_tls_free(c);
+        xmpp_tls_config_unref(cfg);
+        srv_free(&sv);
+        xmpp_ctx_free(ctx);
+    }
+}
+
 static void test_bytewise(void **state) {
     fx f;
     (void)state;
@@ -991,6 +1027,7 @@ int main(void) {
         cmocka_unit_test(test_system_trust_shared),
         cmocka_unit_test(test_good_handshake),
         cmocka_unit_test(test_bytewise),
+        cmocka_unit_test(test_client_certificate),
         cmocka_unit_test(test_direct_alpn),
         cmocka_unit_test(test_bad_certs),
         cmocka_unit_test(test_callback_accepts),
