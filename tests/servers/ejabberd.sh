@@ -7,7 +7,7 @@
 #        user, without epmd (distribution on a free loopback port, private
 #        cookie); DIR/ejabberdctl is a wrapper for admin commands.
 #        EJABBERD_PASSWORD_FORMAT=plain|scram (default plain: every SCRAM
-#        variant can be offered), EJABBERD_SCRAM_HASH=sha1|sha256|sha512 (with
+#        variant can be offered), EJABBERD_SCRAM_HASH=sha|sha256|sha512 (with
 #        scram; default sha1), EJABBERD_LOGLEVEL=info|debug|warning.
 # stop:  stops the node recorded in DIR (by PID) and removes DIR.
 set -euo pipefail
@@ -109,7 +109,7 @@ default_db: mnesia
 auth_method: internal
 auth_password_format: $pwfmt
 EOF
-  [ "$pwfmt" = scram ] && echo "auth_scram_hash: ${EJABBERD_SCRAM_HASH:-sha1}" >>"$cfg"
+  [ "$pwfmt" = scram ] && echo "auth_scram_hash: ${EJABBERD_SCRAM_HASH:-sha}" >>"$cfg"
   cat >>"$cfg" <<EOF
 disable_sasl_mechanisms:
   - "digest-md5"
