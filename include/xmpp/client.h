@@ -64,6 +64,9 @@ typedef void (*xmpp_timer_fn)(xmpp_client *c, long timeout_ms, void *user_data);
  * included, wiped by xmpp_client_free()) to build the session that follows
  * a see-other-host redirect; the on_ready/on_closed callbacks of the
  * options receive their user_data as usual.
+ * @param out receives the client; free with xmpp_client_free().
+ * @param ctx the context whose allocator is used.
+ * @param opts the session options (copied).
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_client_new(xmpp_client **out, xmpp_ctx *ctx,
@@ -93,6 +96,9 @@ XMPP_EXTERN xmpp_session *xmpp_client_session(xmpp_client *c);
 /**
  * Connects to @p host : @p port instead of looking up SRV records.
  * @p host may be a name (A/AAAA through c-ares) or an IP literal.
+ * @param c the client.
+ * @param host a host name or IP literal (IPv6 with or without brackets).
+ * @param port the TCP port, 1-65535.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_client_set_server(xmpp_client *c, const char *host, unsigned port);
@@ -100,6 +106,7 @@ XMPP_EXTERN int xmpp_client_set_server(xmpp_client *c, const char *host, unsigne
 /**
  * Sets the DNS servers c-ares asks instead of those of /etc/resolv.conf:
  * for a local resolver, a DNS-over-VPN setup, or tests.
+ * @param c the client.
  * @param servers a comma-separated list of "host" or "host:port" entries,
  *        IPv6 addresses in brackets ("127.0.0.1:5353",
  *        "192.0.2.1,[2001:db8::1]:53"), as taken by c-ares'
@@ -112,12 +119,18 @@ XMPP_EXTERN int xmpp_client_set_dns_servers(xmpp_client *c, const char *servers)
 
 /**
  * Sets the socket callback.
+ * @param c the client.
+ * @param fn the socket callback, or NULL.
+ * @param user_data passed back to the callback.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_client_set_socket_fn(xmpp_client *c, xmpp_socket_fn fn, void *user_data);
 
 /**
  * Sets the timer callback.
+ * @param c the client.
+ * @param fn the timer callback, or NULL.
+ * @param user_data passed back to the callback.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_client_set_timer_fn(xmpp_client *c, xmpp_timer_fn fn, void *user_data);
@@ -152,6 +165,7 @@ XMPP_EXTERN int xmpp_client_set_timer_fn(xmpp_client *c, xmpp_timer_fn fn, void 
  * new session. After 3 redirects, or for a malformed target, the session
  * ends with ::XMPP_CAUSE_STREAM_ERROR (condition see-other-host) and
  * xmpp_client_error() says why.
+ * @param c the client.
  * @return ::XMPP_OK, ::XMPP_ERR_STATE (already started) or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_client_connect(xmpp_client *c);
@@ -172,6 +186,9 @@ XMPP_EXTERN int xmpp_client_connect(xmpp_client *c);
  * failing at once, xmpp_client_close() called from outside a callback
  * before the stream was up), the driver asks for a 0 ms timer, whose
  * socket_action then returns ::XMPP_ERR_CLOSED.
+ * @param c the client.
+ * @param fd the ready descriptor, or -1 when the timer fired.
+ * @param events a mask of ::xmpp_io_events seen on @p fd (0 for the timer).
  * @return ::XMPP_OK, ::XMPP_ERR_CLOSED once the session has ended and the
  *         sockets are closed, or ::XMPP_ERR_RECURSIVE from a callback.
  */
@@ -179,6 +196,7 @@ XMPP_EXTERN int xmpp_client_socket_action(xmpp_client *c, int fd, int events);
 
 /**
  * A snapshot for poll(2) users.
+ * @param c the client.
  * @param fds receives up to @p cap descriptors; fd, events (POLLIN/POLLOUT)
  *        as `struct pollfd` fields in an int array of triples
  *        {fd, events, 0}, so no system header is needed here.
@@ -192,6 +210,8 @@ XMPP_EXTERN int xmpp_client_get_pollfds(xmpp_client *c, int *fds, int cap, int *
  * Runs one iteration of a poll(2) loop owned by the driver: waits at most
  * @p timeout_ms (or until the next timer) and processes what is ready.
  * For bots and examples; applications with a loop use the callbacks.
+ * @param c the client.
+ * @param timeout_ms the longest wait in milliseconds (-1: until the next timer).
  * @return ::XMPP_OK while the client is alive, ::XMPP_ERR_CLOSED once the
  *         session has ended.
  */
@@ -200,6 +220,7 @@ XMPP_EXTERN int xmpp_client_run_once(xmpp_client *c, int timeout_ms);
 /**
  * Closes the session politely (see xmpp_session_close()) and then the
  * transport. Idempotent; callable from callbacks.
+ * @param c the client.
  * @return ::XMPP_OK.
  */
 XMPP_EXTERN int xmpp_client_close(xmpp_client *c);

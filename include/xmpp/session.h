@@ -79,6 +79,8 @@ typedef enum xmpp_disconnect_cause {
 /**
  * Creates options with secure defaults: STARTTLS required, certificates
  * verified against the JID domain, no plaintext, SCRAM preferred.
+ * @param out receives the options; free with xmpp_session_options_free().
+ * @param ctx the context whose allocator is used.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_session_options_new(xmpp_session_options **out, xmpp_ctx *ctx);
@@ -91,6 +93,8 @@ XMPP_EXTERN void xmpp_session_options_free(xmpp_session_options *opts);
  * resource is requested at binding, else the server assigns one). A JID
  * without a localpart ("domain") logs in anonymously (SASL ANONYMOUS,
  * RFC 4505): the server then assigns the whole JID.
+ * @param opts the options.
+ * @param jid the account JID (prepared and checked now).
  * @return ::XMPP_OK, a JID error code (see xmpp_jid_parse()) or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_session_options_set_jid(xmpp_session_options *opts, const char *jid);
@@ -98,6 +102,8 @@ XMPP_EXTERN int xmpp_session_options_set_jid(xmpp_session_options *opts, const c
 /**
  * Sets the password (copied; wiped when the options or the session are
  * freed, and inside the session as soon as authentication ends).
+ * @param opts the options.
+ * @param password the password (UTF-8).
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_session_options_set_password(xmpp_session_options *opts,
@@ -105,6 +111,8 @@ XMPP_EXTERN int xmpp_session_options_set_password(xmpp_session_options *opts,
 
 /**
  * Selects STARTTLS (default), direct TLS or no TLS.
+ * @param opts the options.
+ * @param mode the mode.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_set_tls_mode(xmpp_session_options *opts,
@@ -114,6 +122,8 @@ XMPP_EXTERN int xmpp_session_options_set_tls_mode(xmpp_session_options *opts,
  * Uses a shared TLS configuration (trust store, pins, verification
  * callback); the options take a reference. Without one, a default
  * configuration with the system trust store is used.
+ * @param opts the options.
+ * @param cfg the configuration (a reference is taken).
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_set_tls_config(xmpp_session_options *opts,
@@ -123,6 +133,8 @@ XMPP_EXTERN int xmpp_session_options_set_tls_config(xmpp_session_options *opts,
  * Allows a session without TLS (::XMPP_TLS_NONE, or a server that offers no
  * STARTTLS), and PLAIN authentication over it. For local testing only:
  * credentials then cross the network unencrypted.
+ * @param opts the options.
+ * @param allow non-zero to allow plaintext.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_allow_plaintext(xmpp_session_options *opts, int allow);
@@ -144,6 +156,8 @@ XMPP_EXTERN int xmpp_session_options_set_sasl_external(xmpp_session_options *opt
  * SECURITY SASL-02): PLAIN is then refused even over TLS, which defeats a
  * MITM that strips every SCRAM mechanism. Set it for accounts that
  * xmpp_session_sasl_pins() reported on an earlier login.
+ * @param opts the options.
+ * @param pinned non-zero when the account is pinned.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_set_sasl_pinned(xmpp_session_options *opts, int pinned);
@@ -155,6 +169,8 @@ XMPP_EXTERN int xmpp_session_options_set_sasl_pinned(xmpp_session_options *opts,
  * Without a list, the library's own order is used: SCRAM-SHA-512-PLUS,
  * SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS, SCRAM-SHA-512, SCRAM-SHA-256,
  * SCRAM-SHA-1, PLAIN.
+ * @param opts the options.
+ * @param n the number of names.
  * @param names mechanism names (copied); NULL with @p n = 0 resets.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
@@ -164,6 +180,8 @@ XMPP_EXTERN int xmpp_session_options_set_mechanisms(xmpp_session_options *opts,
 /**
  * Overrides the SNI/certificate reference name (default: the JID domain).
  * Only for servers reached by another name through a trusted channel.
+ * @param opts the options.
+ * @param name the host name the certificate must match.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_session_options_set_tls_name(xmpp_session_options *opts,
@@ -172,6 +190,9 @@ XMPP_EXTERN int xmpp_session_options_set_tls_name(xmpp_session_options *opts,
 /**
  * Sets timeouts in milliseconds (0 keeps the default): the whole negotiation
  * (default 30000) and IQ requests sent without their own (default 60000).
+ * @param opts the options.
+ * @param negotiation_ms the negotiation timeout, 0 to keep it.
+ * @param iq_ms the default IQ timeout, 0 to keep it.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_set_timeouts(xmpp_session_options *opts,
@@ -182,6 +203,9 @@ XMPP_EXTERN int xmpp_session_options_set_timeouts(xmpp_session_options *opts,
  * Keepalive: after @p idle_ms without traffic from the server, send an
  * XEP-0199 ping; if nothing arrives within @p timeout_ms after it, the
  * session ends with ::XMPP_CAUSE_TIMEOUT. 0 disables (the default: 0, 0).
+ * @param opts the options.
+ * @param idle_ms idle time before a ping, 0 to disable.
+ * @param timeout_ms how long to wait for the answer.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_set_keepalive(xmpp_session_options *opts,
@@ -190,6 +214,9 @@ XMPP_EXTERN int xmpp_session_options_set_keepalive(xmpp_session_options *opts,
 /**
  * Sets the limits of the inbound XML stream (0 keeps a default): bytes per
  * stanza (1 MiB) and element nesting (64).
+ * @param opts the options.
+ * @param max_stanza_bytes the largest inbound stanza, 0 for the default.
+ * @param max_depth the deepest element nesting, 0 for the default.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_set_limits(xmpp_session_options *opts,
@@ -198,12 +225,16 @@ XMPP_EXTERN int xmpp_session_options_set_limits(xmpp_session_options *opts,
 /**
  * Bounds the outbound buffer (default 4 MiB): xmpp_session_send() returns
  * ::XMPP_ERR_LIMIT instead of queueing more (back-pressure).
+ * @param opts the options.
+ * @param bytes the largest amount of queued outbound bytes.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_set_send_limit(xmpp_session_options *opts, size_t bytes);
 
 /**
  * Called once when the session is bound and ready.
+ * @param s the session.
+ * @param user_data passed back to the callback.
  * @param jid the full JID the server bound (borrowed, valid during the call).
  */
 typedef void (*xmpp_ready_fn)(xmpp_session *s, const char *jid, void *user_data);
@@ -217,6 +248,10 @@ typedef void (*xmpp_closed_fn)(xmpp_session *s, xmpp_disconnect_cause cause,
 
 /**
  * Sets the lifecycle callbacks.
+ * @param opts the options.
+ * @param on_ready called once the session is bound, or NULL.
+ * @param on_closed called once when the session ends, or NULL.
+ * @param user_data passed back to the callback.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_set_callbacks(xmpp_session_options *opts,
@@ -226,6 +261,8 @@ XMPP_EXTERN int xmpp_session_options_set_callbacks(xmpp_session_options *opts,
 
 /**
  * Creates a session.
+ * @param out receives the session; free with xmpp_session_free().
+ * @param ctx the context whose allocator is used.
  * @param opts options, copied (the caller keeps and frees them). The JID
  *        must be set.
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID (no JID, or no password for a
@@ -244,6 +281,7 @@ XMPP_EXTERN void xmpp_session_free(xmpp_session *s);
 /**
  * Starts the stream on a connected transport: queues the stream header (or
  * the TLS ClientHello in direct TLS mode).
+ * @param s the session.
  * @param now the current time in milliseconds.
  * @return ::XMPP_OK, ::XMPP_ERR_STATE (already started) or ::XMPP_ERR_NOMEM.
  */
@@ -251,6 +289,10 @@ XMPP_EXTERN int xmpp_session_start(xmpp_session *s, uint64_t now);
 
 /**
  * Processes bytes read from the transport. Callbacks fire from inside.
+ * @param s the session.
+ * @param data the bytes read from the transport.
+ * @param len their count.
+ * @param now the current time in milliseconds (monotonic, caller-chosen origin).
  * @return ::XMPP_OK; ::XMPP_ERR_CLOSED once the session has ended (the
  *         bytes are ignored); ::XMPP_ERR_RECURSIVE from a callback;
  *         ::XMPP_ERR_STATE before xmpp_session_start().
@@ -260,6 +302,7 @@ XMPP_EXTERN int xmpp_session_recv(xmpp_session *s, const void *data, size_t len,
 
 /**
  * The bytes waiting to be written to the transport.
+ * @param s the session.
  * @param data receives a pointer valid until the next call on the session.
  * @param len receives the count (0 when nothing is pending).
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
@@ -268,24 +311,30 @@ XMPP_EXTERN int xmpp_session_drain(xmpp_session *s, const void **data, size_t *l
 
 /**
  * Marks @p len bytes returned by xmpp_session_drain() as written.
+ * @param s the session.
+ * @param len the number of bytes written.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID (more than pending).
  */
 XMPP_EXTERN int xmpp_session_consume(xmpp_session *s, size_t len);
 
 /**
  * The next time xmpp_session_handle_timeout() must be called.
+ * @param s the session.
  * @return a time in milliseconds, or UINT64_MAX when there is none.
  */
 XMPP_EXTERN uint64_t xmpp_session_next_deadline(const xmpp_session *s);
 
 /**
  * Runs timers due at @p now (negotiation timeout, IQ timeouts, keepalive).
+ * @param s the session.
+ * @param now the current time in milliseconds (monotonic, caller-chosen origin).
  * @return ::XMPP_OK or ::XMPP_ERR_RECURSIVE.
  */
 XMPP_EXTERN int xmpp_session_handle_timeout(xmpp_session *s, uint64_t now);
 
 /**
  * Tells the session the transport ended (EOF or an error).
+ * @param s the session.
  * @param cause ::XMPP_CAUSE_TCP for an error, ::XMPP_CAUSE_REMOTE_CLOSE for EOF.
  * @param text a description or NULL.
  * @return ::XMPP_OK.
@@ -298,6 +347,7 @@ XMPP_EXTERN int xmpp_session_transport_closed(xmpp_session *s,
  * Closes the stream politely: sends \</stream:stream> (and the TLS
  * close_notify) and ends the session when the server answers or the
  * transport closes. Idempotent; callable from callbacks.
+ * @param s the session.
  * @return ::XMPP_OK.
  */
 XMPP_EXTERN int xmpp_session_close(xmpp_session *s);
@@ -307,6 +357,7 @@ XMPP_EXTERN xmpp_session_state xmpp_session_get_state(const xmpp_session *s);
 
 /**
  * Why the session ended, with details.
+ * @param s the session.
  * @param condition receives the stream error condition for
  *        ::XMPP_CAUSE_STREAM_ERROR / ::XMPP_CAUSE_PROTOCOL (may be NULL).
  * @param text receives a description (the stream error text, the SASL
@@ -357,6 +408,8 @@ XMPP_EXTERN const char *xmpp_session_mechanism(const xmpp_session *s);
 /**
  * Sends a stanza (serialised at once into the outbound buffer). The caller
  * keeps its reference.
+ * @param s the session.
+ * @param st the stanza (serialised now; the caller keeps its reference).
  * @return ::XMPP_OK; ::XMPP_ERR_STATE when not ready; ::XMPP_ERR_LIMIT when
  *         the outbound buffer is full (back-pressure: drain first);
  *         ::XMPP_ERR_INVALID; ::XMPP_ERR_NOMEM.
@@ -365,6 +418,8 @@ XMPP_EXTERN int xmpp_session_send(xmpp_session *s, const xmpp_stanza *st);
 
 /**
  * Handler for inbound stanzas.
+ * @param s the session.
+ * @param user_data passed back to the callback.
  * @param stanza borrowed; take a reference to keep it.
  * @return 1 when handled (stop), 0 to let the next matching handler run.
  */
@@ -375,6 +430,12 @@ typedef int (*xmpp_handler_fn)(xmpp_session *s, xmpp_stanza *stanza, void *user_
  * presence, iq), the namespace of their first child element (or NULL for
  * any) and a type (or NULL for any). Handlers with the same key run in
  * registration order; keys are looked up in O(1).
+ * @param s the session.
+ * @param name the element name to match (message, presence, iq, ...).
+ * @param ns the namespace of the first child element to match, or NULL for any.
+ * @param type the type attribute to match, or NULL for any.
+ * @param fn the handler.
+ * @param user_data passed back to the callback.
  * @param handle receives a handle for xmpp_session_remove_handler() (> 0).
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
@@ -384,6 +445,8 @@ XMPP_EXTERN int xmpp_session_add_handler(xmpp_session *s, const char *name, cons
 
 /**
  * Removes a handler; safe from inside any callback, including the handler.
+ * @param s the session.
+ * @param handle receives the handle (> 0); may be NULL.
  * @return ::XMPP_OK or ::XMPP_ERR_NOT_FOUND.
  */
 XMPP_EXTERN int xmpp_session_remove_handler(xmpp_session *s, unsigned long handle);
@@ -398,6 +461,9 @@ typedef enum xmpp_iq_status {
 
 /**
  * Completion of an IQ request; fires exactly once.
+ * @param s the session.
+ * @param status how the request ended.
+ * @param user_data passed back to the callback.
  * @param reply the result or error (borrowed), or NULL for timeout/cancel.
  */
 typedef void (*xmpp_iq_fn)(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *reply,
@@ -408,6 +474,10 @@ typedef void (*xmpp_iq_fn)(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *
  * from anyone but the request's "to" (or, for a request without "to", from
  * anything but the account itself or its server) is not accepted
  * (RFC 6120 §8.2.3; SECURITY ORG-05). An id is generated when absent.
+ * @param s the session.
+ * @param iq an iq of type get or set (an id is added when absent).
+ * @param cb the completion callback (fires exactly once; may be NULL).
+ * @param user_data passed back to the callback.
  * @param timeout_ms 0 for the session default.
  * @return ::XMPP_OK or as xmpp_session_send(); on error the callback does
  *         not fire.
@@ -417,6 +487,7 @@ XMPP_EXTERN int xmpp_session_send_iq(xmpp_session *s, xmpp_stanza *iq, unsigned 
 
 /**
  * Generates a fresh stanza id (random, URL-safe).
+ * @param s the session.
  * @param buf receives the NUL-terminated id.
  * @param size at least 17.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
