@@ -165,10 +165,78 @@ XMPP_EXTERN int xmpp_client_set_timer_fn(xmpp_client *c, xmpp_timer_fn fn, void 
  * new session. After 3 redirects, or for a malformed target, the session
  * ends with ::XMPP_CAUSE_STREAM_ERROR (condition see-other-host) and
  * xmpp_client_error() says why.
+ *
+ * Idempotent: while connecting or connected it does nothing and returns
+ * ::XMPP_OK. After the client ended (the application's on_closed fired)
+ * it connects again with the same session, which resumes its stream when
+ * it can (xmpp_session_start()); callable from callbacks then.
  * @param c the client.
- * @return ::XMPP_OK, ::XMPP_ERR_STATE (already started) or ::XMPP_ERR_NOMEM.
+ * @return ::XMPP_OK, ::XMPP_ERR_RECURSIVE (first connection from a
+ *         callback) or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_client_connect(xmpp_client *c);
+
+/**
+ * Reconnect callback: the connection was lost and the client will try
+ * again after @p delay_ms. The application's on_closed does not fire for
+ * such a loss, only when the client gives up (or is closed).
+ * @param c the client.
+ * @param cause why the last connection ended (or the last attempt failed).
+ * @param attempt the number of this attempt since the last success (1 for the first).
+ * @param delay_ms the wait before it.
+ * @param user_data passed back to the callback.
+ */
+typedef void (*xmpp_reconnect_fn)(xmpp_client *c, xmpp_disconnect_cause cause,
+                                  unsigned attempt, unsigned delay_ms, void *user_data);
+
+/**
+ * Turns on the reconnect policy (off by default): when a connection ends
+ * other than by xmpp_client_close(), the client connects again after an
+ * exponential backoff with jitter (attempt n waits a random time between
+ * d/2 and d, d = min(@p max_ms, @p initial_ms * 2^(n-1))), reset once a
+ * session is ready again. With stream management (the default, see
+ * xmpp_session_options_set_stream_management()) the stream is resumed,
+ * first at the server's preferred location if it gave one, and nothing
+ * queued is lost; stanzas may be sent while reconnecting (they are queued).
+ *
+ * It never reconnects after an authentication failure, a rejected
+ * certificate, missing TLS, out of memory, or a stream error that another
+ * attempt cannot cure (conflict, policy-violation, not-authorized,
+ * host-unknown and the like); only after transport and TLS failures,
+ * timeouts, a remote close and the transient stream errors
+ * (system-shutdown, reset, connection-timeout, internal-server-error,
+ * remote-connection-failed, resource-constraint, undefined-condition).
+ * Works the same with the socket/timer callbacks, poll snapshots and
+ * xmpp_client_run_once().
+ * @param c the client.
+ * @param initial_ms the first delay (0 turns the policy off).
+ * @param max_ms the longest delay (at least @p initial_ms).
+ * @param max_attempts give up after this many consecutive failed
+ *        attempts (0: never give up).
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_client_set_reconnect(xmpp_client *c, unsigned initial_ms, unsigned max_ms,
+                                          unsigned max_attempts);
+
+/**
+ * Sets the reconnect callback.
+ * @param c the client.
+ * @param fn the callback, or NULL.
+ * @param user_data passed back to the callback.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_client_set_reconnect_fn(xmpp_client *c, xmpp_reconnect_fn fn,
+                                             void *user_data);
+
+/**
+ * Connection counters.
+ * @param c the client.
+ * @param reconnects receives the number of reconnections started (may be NULL).
+ * @param resumed receives the number of streams resumed with XEP-0198 (may be NULL).
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_client_stats(const xmpp_client *c, unsigned long *reconnects,
+                                  unsigned long *resumed);
 
 /**
  * Tells the driver that @p fd is ready (@p events from ::xmpp_io_events),
@@ -219,7 +287,9 @@ XMPP_EXTERN int xmpp_client_run_once(xmpp_client *c, int timeout_ms);
 
 /**
  * Closes the session politely (see xmpp_session_close()) and then the
- * transport. Idempotent; callable from callbacks.
+ * transport, and stops any reconnection (between connections, on_closed
+ * then fires with ::XMPP_CAUSE_LOCAL_CLOSE). Idempotent; callable from
+ * callbacks.
  * @param c the client.
  * @return ::XMPP_OK.
  */

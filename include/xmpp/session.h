@@ -232,7 +232,8 @@ XMPP_EXTERN int xmpp_session_options_set_limits(xmpp_session_options *opts,
 XMPP_EXTERN int xmpp_session_options_set_send_limit(xmpp_session_options *opts, size_t bytes);
 
 /**
- * Called once when the session is bound and ready.
+ * Called when the session is bound and ready: once per connection (a
+ * resumed stream counts, see xmpp_session_resumed()).
  * @param s the session.
  * @param user_data passed back to the callback.
  * @param jid the full JID the server bound (borrowed, valid during the call).
@@ -240,8 +241,9 @@ XMPP_EXTERN int xmpp_session_options_set_send_limit(xmpp_session_options *opts, 
 typedef void (*xmpp_ready_fn)(xmpp_session *s, const char *jid, void *user_data);
 
 /**
- * Called once when the session ends, whatever the reason. The session may
- * be freed only after this callback returned.
+ * Called once when the session ends, whatever the reason (once per
+ * connection when the session is started again, see xmpp_session_start()).
+ * The session may be freed only after this callback returned.
  */
 typedef void (*xmpp_closed_fn)(xmpp_session *s, xmpp_disconnect_cause cause,
                                void *user_data);
@@ -281,9 +283,19 @@ XMPP_EXTERN void xmpp_session_free(xmpp_session *s);
 /**
  * Starts the stream on a connected transport: queues the stream header (or
  * the TLS ClientHello in direct TLS mode).
+ *
+ * A session that has closed (after on_closed returned) can be started
+ * again on a new transport: this is how a connection is re-established.
+ * Handlers, the stream-management state and the queue survive; TLS, SASL
+ * and the stream start afresh (the password must be supplied again with
+ * xmpp_session_set_password() unless another mechanism is used). After
+ * authentication the session resumes the previous stream when it can
+ * (xmpp_session_can_resume()), else it binds a new one; on_ready then
+ * fires again and xmpp_session_resumed() tells which it was.
  * @param s the session.
  * @param now the current time in milliseconds.
- * @return ::XMPP_OK, ::XMPP_ERR_STATE (already started) or ::XMPP_ERR_NOMEM.
+ * @return ::XMPP_OK, ::XMPP_ERR_STATE (already started and not closed),
+ *         ::XMPP_ERR_RECURSIVE (from a callback) or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_session_start(xmpp_session *s, uint64_t now);
 
@@ -493,6 +505,192 @@ XMPP_EXTERN int xmpp_session_send_iq(xmpp_session *s, xmpp_stanza *iq, unsigned 
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_new_id(xmpp_session *s, char *buf, size_t size);
+
+/* ---- stream management (XEP-0198) and reconnection ---------------------- */
+
+/** How the session uses stream management (XEP-0198). */
+typedef enum xmpp_sm_mode {
+    XMPP_SM_OFF = 0,    /**< Never enable it. */
+    XMPP_SM_ACKS = 1,   /**< Enable acknowledgements, without resumption. */
+    XMPP_SM_RESUME = 2  /**< Enable acknowledgements and resumption (the default). */
+} xmpp_sm_mode;
+
+/** What happens to unacknowledged stanzas when a stream cannot be resumed. */
+typedef enum xmpp_sm_policy {
+    /** Re-send messages and presences on the new session with a XEP-0203
+     *  \<delay/> stamped with the time they were first queued and their
+     *  original ids (the default); IQs are handed back, their replies
+     *  could not be matched any more. */
+    XMPP_SM_POLICY_RESEND = 0,
+    /** Hand every unacknowledged stanza back to the application
+     *  (::XMPP_SENT_RETURNED). */
+    XMPP_SM_POLICY_RETURN = 1
+} xmpp_sm_policy;
+
+/** The fate of a stanza given to xmpp_session_send() or xmpp_session_send_tracked(). */
+typedef enum xmpp_sent_status {
+    /** The server acknowledged it (XEP-0198 \<a h=.../>). */
+    XMPP_SENT_ACKED = 0,
+    /** It was written on a stream without stream management: no
+     *  acknowledgement will ever come. */
+    XMPP_SENT_UNTRACKED = 1,
+    /** It is handed back: not known to have reached the server and not
+     *  re-sent (resumption failed under ::XMPP_SM_POLICY_RETURN, an IQ
+     *  after a failed resumption, or the session was freed). */
+    XMPP_SENT_RETURNED = 2
+} xmpp_sent_status;
+
+/**
+ * Reports the fate of a sent stanza; fires exactly once per stanza.
+ * @param s the session.
+ * @param stanza the stanza as queued (borrowed, valid during the call; take
+ *        a reference or a copy to keep it).
+ * @param status what happened to it.
+ * @param user_data passed back to the callback.
+ */
+typedef void (*xmpp_sent_fn)(xmpp_session *s, const xmpp_stanza *stanza,
+                             xmpp_sent_status status, void *user_data);
+
+/**
+ * Sets how stream management is used. With ::XMPP_SM_ACKS or
+ * ::XMPP_SM_RESUME (the default) and a server that offers it, the session
+ * enables XEP-0198 after binding (before on_ready fires), keeps every sent
+ * stanza in a bounded queue until the server acknowledges it, answers the
+ * server's requests and asks for acknowledgements itself (after a few
+ * stanzas or a short delay, and instead of the keepalive ping).
+ * @param opts the options.
+ * @param mode the mode.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_stream_management(xmpp_session_options *opts,
+                                                           xmpp_sm_mode mode);
+
+/**
+ * Bounds the queue of unacknowledged (and not yet sent) stanzas. When a
+ * stanza would exceed either bound, xmpp_session_send() returns
+ * ::XMPP_ERR_LIMIT (back-pressure: send again once acknowledgements came,
+ * see xmpp_session_sm_queue()).
+ * @param opts the options.
+ * @param max_stanzas at most this many stanzas (default 1000, at least 1).
+ * @param max_bytes at most this many serialised bytes (default 4 MiB).
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_sm_queue(xmpp_session_options *opts,
+                                                  size_t max_stanzas, size_t max_bytes);
+
+/**
+ * Chooses what happens to unacknowledged stanzas when resumption fails, and
+ * the callback for stanzas handed back that were sent without one of their
+ * own (plain xmpp_session_send()).
+ * @param opts the options.
+ * @param policy ::XMPP_SM_POLICY_RESEND (default) or ::XMPP_SM_POLICY_RETURN.
+ * @param on_returned called with ::XMPP_SENT_RETURNED for such stanzas, or NULL.
+ * @param user_data passed back to the callback.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_sm_policy(xmpp_session_options *opts,
+                                                   xmpp_sm_policy policy,
+                                                   xmpp_sent_fn on_returned, void *user_data);
+
+/**
+ * Sends a stanza and reports its fate through @p cb exactly once
+ * (see ::xmpp_sent_status). The stanza is copied; the caller keeps its
+ * reference.
+ *
+ * With stream management configured, the stanza may also be given while
+ * the session is not ready (before the first connection completes, while
+ * reconnecting): it is queued and written once the session is ready again.
+ * @param s the session.
+ * @param st the stanza (message, presence or iq).
+ * @param cb called once with the stanza's fate, or NULL.
+ * @param user_data passed back to the callback.
+ * @return ::XMPP_OK; ::XMPP_ERR_LIMIT when the queue (or the output buffer)
+ *         is full; ::XMPP_ERR_STATE when the session cannot send (not
+ *         ready and no stream management configured, or closing);
+ *         ::XMPP_ERR_INVALID; ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_send_tracked(xmpp_session *s, const xmpp_stanza *st,
+                                          xmpp_sent_fn cb, void *user_data);
+
+/**
+ * The stream-management queue.
+ * @param s the session.
+ * @param unacked receives the number of stanzas written but not yet
+ *        acknowledged (may be NULL).
+ * @param queued receives the number of stanzas queued in all, unacknowledged
+ *        and not yet written (may be NULL).
+ * @param bytes receives the serialised size of all queued stanzas (may be NULL).
+ * @return 1 when stream management is enabled on the current stream, else 0.
+ */
+XMPP_EXTERN int xmpp_session_sm_queue(const xmpp_session *s, size_t *unacked, size_t *queued,
+                                      size_t *bytes);
+
+/**
+ * Whether the last time the session became ready was a resumption of the
+ * previous stream (XEP-0198 \<resumed/>: nothing was lost, the bound JID,
+ * roster state and presence are unchanged) rather than a new session (the
+ * application must then send its presence again, rejoin rooms, etc.).
+ * @param s the session.
+ * @return 1 for a resumed session, 0 otherwise.
+ */
+XMPP_EXTERN int xmpp_session_resumed(const xmpp_session *s);
+
+/**
+ * Where the server asked resumption to happen (the location attribute of
+ * \<enabled/>: "host", "host:port" or "[v6]:port"), or NULL. The driver
+ * connects there to resume; a sans-I/O application does the same. The TLS
+ * reference identity stays the JID domain.
+ */
+XMPP_EXTERN const char *xmpp_session_sm_location(const xmpp_session *s);
+
+/**
+ * Whether the session holds a stream it can try to resume (enabled with
+ * resumption, not yet expired by the server's max, not refused).
+ * @param s the session.
+ * @param now the current time (ms), to check the server's max resumption time.
+ * @return 1 or 0.
+ */
+XMPP_EXTERN int xmpp_session_can_resume(const xmpp_session *s, uint64_t now);
+
+/**
+ * Supplies the password again, for starting a closed session anew: the
+ * session wipes the password once authentication is over.
+ * @param s the session.
+ * @param password the password (copied).
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_set_password(xmpp_session *s, const char *password);
+
+/**
+ * Writes the stream-management state (the stream id, counters, location and
+ * every queued stanza) so that another process, or the same one after a
+ * restart, can resume the stream with xmpp_session_sm_import(). The result
+ * is a small versioned XML document; it holds message contents, so store it
+ * as carefully as the messages themselves.
+ * @param s the session (any state; typically closed).
+ * @param out receives the NUL-terminated document, free with xmpp_free().
+ * @param len receives its length (may be NULL).
+ * @return ::XMPP_OK, ::XMPP_ERR_STATE (stream management never enabled and
+ *         nothing queued), ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_sm_export(const xmpp_session *s, char **out, size_t *len);
+
+/**
+ * Loads stream-management state written by xmpp_session_sm_export() into a
+ * session that was created but not started. The input is untrusted: it is
+ * parsed with the stream parser's limits, its version, counters, id and JID
+ * are checked (the JID must be of this session's account) and the queued
+ * stanzas must be message, presence or iq elements within the queue bounds.
+ * On any error nothing is loaded. The next xmpp_session_start() tries to
+ * resume the stream; if that fails the queued stanzas follow the policy.
+ * @param s a session in the idle state.
+ * @param data the document.
+ * @param len its length in bytes.
+ * @return ::XMPP_OK; ::XMPP_ERR_STATE (the session was started);
+ *         ::XMPP_ERR_INVALID (malformed, wrong version or account, over the
+ *         limits); ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_sm_import(xmpp_session *s, const char *data, size_t len);
 
 #ifdef __cplusplus
 }

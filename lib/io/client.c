@@ -63,7 +63,8 @@ typedef struct watched {
     int events;
 } watched;
 
-typedef enum { C_IDLE, C_SRV, C_ADDR, C_CONNECTING, C_UP, C_DONE } cstate;
+/* C_WAIT: between connections, waiting for the reconnect backoff */
+typedef enum { C_IDLE, C_SRV, C_ADDR, C_CONNECTING, C_UP, C_DONE, C_WAIT } cstate;
 
 struct xmpp_client {
     xmpp_ctx *ctx;
@@ -113,6 +114,16 @@ struct xmpp_client {
     int redirect_pending; /* the session ended with a redirect to follow */
     char redirect_host[256];
     unsigned redirect_port;
+    /* reconnect policy (0 initial delay: off) */
+    unsigned rc_initial_ms, rc_max_ms, rc_max_attempts;
+    unsigned rc_attempt;      /* consecutive failed connections */
+    uint64_t rc_at;           /* C_WAIT until this time */
+    int rc_pending;           /* a reconnect is to be scheduled after the socket closed */
+    xmpp_disconnect_cause rc_cause;
+    int closing;              /* the application asked to close */
+    xmpp_reconnect_fn rc_fn;
+    void *rc_ud;
+    unsigned long n_reconnects, n_resumed;
     /* test hooks */
     unsigned fallback_port, fallback_direct_port, connect_timeout_ms;
     unsigned long nconnects;
@@ -153,11 +164,20 @@ static void ares_sock_cb(void *data, ares_socket_t fd, int readable, int writabl
     watch_set(c, (int)fd, (readable ? XMPP_IO_IN : 0) | (writable ? XMPP_IO_OUT : 0));
 }
 
+static void connection_ended(xmpp_client *c, xmpp_session *s, xmpp_disconnect_cause cause);
+static void schedule_reconnect(xmpp_client *c);
+static void reconnect_now(xmpp_client *c);
+
 static void fail(xmpp_client *c, xmpp_disconnect_cause cause, const char *prefix,
                  const char *arg) {
     snprintf(c->err, sizeof(c->err), "%s%s", prefix, arg ? arg : "");
     xmpp__log(c->ctx, XMPP_LOG_ERROR, "client", "%s", c->err);
     c->state = C_DONE;
+    if (xmpp_session_get_state(c->session) == XMPP_STATE_CLOSED) {
+        /* a reconnection attempt: the session was not started */
+        connection_ended(c, c->session, cause);
+        return;
+    }
     xmpp_session_transport_closed(c->session, cause, c->err);
 }
 
@@ -706,8 +726,56 @@ int xmpp__client_parse_redirect(const char *in, char *host, size_t hostsz, unsig
 
 static void client_on_ready(xmpp_session *s, const char *jid, void *ud) {
     xmpp_client *c = ud;
+    c->rc_attempt = 0; /* success resets the backoff */
+    if (xmpp_session_resumed(s))
+        c->n_resumed++;
     if (c->app_ready)
         c->app_ready(s, jid, c->app_ud);
+}
+
+/* Whether a connection that ended this way is worth another one: never
+ * after our own close, an authentication failure, a certificate or TLS
+ * policy refusal, or a stream error that says trying again cannot help. */
+static int may_reconnect(xmpp_session *s, xmpp_disconnect_cause cause) {
+    xmpp_stream_condition cond = XMPP_SC_NONE;
+    xmpp_session_get_error(s, &cond, NULL);
+    switch (cause) {
+    case XMPP_CAUSE_LOCAL_CLOSE:
+    case XMPP_CAUSE_SASL:
+    case XMPP_CAUSE_TLS_VERIFY:
+    case XMPP_CAUSE_TLS_REQUIRED:
+    case XMPP_CAUSE_NOMEM:
+    case XMPP_CAUSE_NONE:
+        return 0;
+    case XMPP_CAUSE_STREAM_ERROR:
+        switch (cond) {
+        case XMPP_SC_SYSTEM_SHUTDOWN:
+        case XMPP_SC_CONNECTION_TIMEOUT:
+        case XMPP_SC_RESET:
+        case XMPP_SC_INTERNAL_SERVER_ERROR:
+        case XMPP_SC_REMOTE_CONNECTION_FAILED:
+        case XMPP_SC_RESOURCE_CONSTRAINT:
+        case XMPP_SC_UNDEFINED_CONDITION:
+            return 1;
+        default: /* conflict, policy-violation, not-authorized, host-unknown, ... */
+            return 0;
+        }
+    default:
+        return 1;
+    }
+}
+
+/* The connection is over (session ended, or a reconnection attempt could
+ * not connect): schedule the next one per the policy, or report the end. */
+static void connection_ended(xmpp_client *c, xmpp_session *s, xmpp_disconnect_cause cause) {
+    if (c->rc_initial_ms && !c->closing && may_reconnect(s, cause) &&
+        (c->rc_max_attempts == 0 || c->rc_attempt < c->rc_max_attempts)) {
+        c->rc_pending = 1;
+        c->rc_cause = cause;
+        return; /* not the end for the application */
+    }
+    if (c->app_closed)
+        c->app_closed(s, cause, c->app_ud);
 }
 
 static void client_on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
@@ -735,7 +803,9 @@ static void client_on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void 
         }
         xmpp__log(c->ctx, XMPP_LOG_ERROR, "client", "%s", c->err);
     }
-    if (c->app_closed)
+    if (s == c->session)
+        connection_ended(c, s, cause);
+    else if (c->app_closed)
         c->app_closed(s, cause, c->app_ud);
 }
 
@@ -949,6 +1019,8 @@ static long next_timeout(xmpp_client *c) {
      * returns XMPP_ERR_CLOSED. */
     if (c->state == C_DONE)
         return c->fd < 0 && !c->end_reported ? 0 : -1;
+    if (c->state == C_WAIT)
+        return c->rc_at <= now ? 0 : (long)(c->rc_at - now);
     if (c->state == C_UP)
         d = xmpp_session_next_deadline(c->session);
     if (c->state == C_CONNECTING) {
@@ -1053,6 +1125,11 @@ static void after_io(xmpp_client *c) {
         ares_down(c);
     if (c->redirect_pending && c->state == C_DONE && c->fd < 0)
         follow_redirect(c);
+    if (c->rc_pending && c->state == C_DONE && c->fd < 0) {
+        close_attempts(c, -1);
+        ares_down(c);
+        schedule_reconnect(c);
+    }
     if (c->fd >= 0) {
         xmpp_session_drain(c->session, &d, &n);
         watch_set(c, c->fd, XMPP_IO_IN | (n ? XMPP_IO_OUT : 0));
@@ -1060,18 +1137,29 @@ static void after_io(xmpp_client *c) {
     update_timer(c);
 }
 
-int xmpp_client_connect(xmpp_client *c) {
-    if (c == NULL)
-        return XMPP_ERR_INVALID;
-    if (c->state != C_IDLE)
-        return XMPP_ERR_STATE;
-    c->in_action++;
+/* Resolves and connects: to the stream-management location when resuming
+ * there, else to the configured server, else by SRV. */
+static int start_connecting(xmpp_client *c, int use_location) {
+    const char *loc = use_location ? xmpp_session_sm_location(c->session) : NULL;
+    if (loc != NULL && xmpp_session_can_resume(c->session, now_ms())) {
+        char host[256];
+        unsigned port;
+        if (xmpp__client_parse_redirect(loc, host, sizeof(host), &port,
+                                        c->cur_direct ? PORT_DIRECT : PORT_STARTTLS) == XMPP_OK) {
+            xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "resuming at the server's location %s:%u",
+                      host, port);
+            if (add_target(c, host, port, c->cur_direct, 0, 0) != XMPP_OK)
+                return XMPP_ERR_NOMEM;
+            c->cur_target = 0;
+            resolve_target(c);
+            return XMPP_OK;
+        }
+        xmpp__log(c->ctx, XMPP_LOG_WARN, "client", "ignoring malformed resumption location");
+    }
     if (c->host_override) {
         int direct = c->session->o.tls_mode == XMPP_TLS_DIRECT;
-        if (add_target(c, c->host_override, c->port_override, direct, 0, 0) != XMPP_OK) {
-            c->in_action--;
+        if (add_target(c, c->host_override, c->port_override, direct, 0, 0) != XMPP_OK)
             return XMPP_ERR_NOMEM;
-        }
         c->cur_target = 0;
         resolve_target(c);
     } else {
@@ -1079,19 +1167,94 @@ int xmpp_client_connect(xmpp_client *c) {
         c->state = C_SRV;
         c->srv_pending = 2;
         c->srv_dot = 0;
-        if (ares_up(c) != XMPP_OK) {
-            c->in_action--;
+        if (ares_up(c) != XMPP_OK)
             return XMPP_ERR_NOMEM;
-        }
         snprintf(name, sizeof(name), "_xmpp-client._tcp.%s", c->domain);
         ares_query(c->ares, name, 1 /* C_IN */, 33 /* T_SRV */, srv_cb_starttls, c);
         snprintf(name, sizeof(name), "_xmpps-client._tcp.%s", c->domain);
         if (c->state == C_SRV)
             ares_query(c->ares, name, 1, 33, srv_cb_direct, c);
     }
-    after_io(c);
-    c->in_action--;
     return XMPP_OK;
+}
+
+/* Another connection for the same session (reconnect policy, or
+ * xmpp_client_connect() after the end). */
+static void reconnect_now(xmpp_client *c) {
+    reset_targets(c);
+    c->any_addr = 0;
+    c->last_errno = 0;
+    c->dns_err[0] = '\0';
+    c->err[0] = '\0';
+    c->end_reported = 0;
+    c->state = C_IDLE;
+    c->n_reconnects++;
+    /* the session wiped its copy once authenticated */
+    if (c->opts->password && xmpp_session_set_password(c->session, c->opts->password) != XMPP_OK) {
+        fail(c, XMPP_CAUSE_NOMEM, "out of memory reconnecting", NULL);
+        return;
+    }
+    /* the location only on the first try: if it fails, the usual servers */
+    if (start_connecting(c, c->rc_attempt <= 1) != XMPP_OK)
+        fail(c, XMPP_CAUSE_NOMEM, "out of memory reconnecting", NULL);
+}
+
+/* Exponential backoff with jitter: the n-th consecutive attempt waits a
+ * random time in [d/2, d] with d = min(max, initial * 2^(n-1)). */
+static unsigned backoff_ms(const xmpp_client *c, unsigned n) {
+    uint64_t d = c->rc_initial_ms;
+    unsigned i;
+    uint32_t r;
+    for (i = 1; i < n && d < c->rc_max_ms; i++)
+        d *= 2;
+    if (d > c->rc_max_ms)
+        d = c->rc_max_ms;
+    if (gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r)) != 0)
+        r = (uint32_t)rand();
+    return (unsigned)(d / 2 + r % (d - d / 2 + 1));
+}
+
+static void schedule_reconnect(xmpp_client *c) {
+    unsigned delay;
+    c->rc_pending = 0;
+    c->rc_attempt++;
+    delay = backoff_ms(c, c->rc_attempt);
+    c->rc_at = now_ms() + delay;
+    c->state = C_WAIT;
+    xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "connection lost; reconnecting in %u ms (attempt %u)",
+              delay, c->rc_attempt);
+    if (c->rc_fn)
+        c->rc_fn(c, c->rc_cause, c->rc_attempt, delay, c->rc_ud);
+}
+
+int xmpp_client_connect(xmpp_client *c) {
+    int rc;
+    if (c == NULL)
+        return XMPP_ERR_INVALID;
+    if (c->state == C_DONE && c->fd < 0 &&
+        xmpp_session_get_state(c->session) == XMPP_STATE_CLOSED) {
+        /* a new connection after the end: the same session starts again */
+        c->closing = 0;
+        c->rc_attempt = 0;
+        c->rc_pending = 0;
+        c->rc_at = now_ms();
+        c->state = C_WAIT;
+        c->end_reported = 0;
+        if (!c->in_action)
+            update_timer(c);
+        return XMPP_OK;
+    }
+    if (c->state != C_IDLE)
+        return XMPP_OK; /* connecting or connected already */
+    if (c->in_action)
+        return XMPP_ERR_RECURSIVE;
+    c->in_action++;
+    c->closing = 0;
+    rc = start_connecting(c, 0);
+    if (rc == XMPP_OK)
+        after_io(c);
+    c->in_action--;
+    return rc;
 }
 
 int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
@@ -1136,6 +1299,8 @@ int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
         }
         if (c->state == C_UP)
             xmpp_session_handle_timeout(c->session, now);
+        if (c->state == C_WAIT && now >= c->rc_at)
+            reconnect_now(c);
     }
     after_io(c);
     c->in_action--;
@@ -1206,6 +1371,22 @@ int xmpp_client_run_once(xmpp_client *c, int timeout_ms) {
 int xmpp_client_close(xmpp_client *c) {
     if (c == NULL)
         return XMPP_ERR_INVALID;
+    c->closing = 1;
+    c->rc_pending = 0;
+    if (c->state != C_UP && c->state != C_DONE &&
+        xmpp_session_get_state(c->session) == XMPP_STATE_CLOSED) {
+        /* between connections (backoff, or a reconnection attempt not yet
+         * connected): the end is ours */
+        close_attempts(c, -1);
+        if (c->ares_ok)
+            ares_cancel(c->ares);
+        c->state = C_DONE;
+        if (c->app_closed)
+            c->app_closed(c->session, XMPP_CAUSE_LOCAL_CLOSE, c->app_ud);
+        if (!c->in_action)
+            update_timer(c);
+        return XMPP_OK;
+    }
     if (c->state != C_UP) {
         if (c->state != C_DONE) {
             close_attempts(c, -1);
@@ -1228,6 +1409,34 @@ int xmpp_client_close(xmpp_client *c) {
     xmpp_session_close(c->session);
     if (!c->in_action)
         after_io(c);
+    return XMPP_OK;
+}
+
+int xmpp_client_set_reconnect(xmpp_client *c, unsigned initial_ms, unsigned max_ms,
+                              unsigned max_attempts) {
+    if (c == NULL || (initial_ms != 0 && max_ms < initial_ms))
+        return XMPP_ERR_INVALID;
+    c->rc_initial_ms = initial_ms;
+    c->rc_max_ms = max_ms;
+    c->rc_max_attempts = max_attempts;
+    return XMPP_OK;
+}
+
+int xmpp_client_set_reconnect_fn(xmpp_client *c, xmpp_reconnect_fn fn, void *user_data) {
+    if (c == NULL)
+        return XMPP_ERR_INVALID;
+    c->rc_fn = fn;
+    c->rc_ud = user_data;
+    return XMPP_OK;
+}
+
+int xmpp_client_stats(const xmpp_client *c, unsigned long *reconnects, unsigned long *resumed) {
+    if (c == NULL)
+        return XMPP_ERR_INVALID;
+    if (reconnects)
+        *reconnects = c->n_reconnects;
+    if (resumed)
+        *resumed = c->n_resumed;
     return XMPP_OK;
 }
 

@@ -380,7 +380,7 @@ static void sasl_stanza(xmpp_session *s, const xmpp_stanza *st) {
 }
 
 /* ---- binding (RFC 6120 §7) and the legacy session (RFC 3921 §3) */
-static void send_bind(xmpp_session *s) {
+void xmpp__neg_bind(xmpp_session *s) {
     xmpp_stanza *iq = NULL, *bind = NULL, *res = NULL;
     const char *resource = xmpp_jid_resource(s->jid);
     xmpp_session_new_id(s, s->bind_id, sizeof(s->bind_id));
@@ -398,12 +398,23 @@ static void send_bind(xmpp_session *s) {
     xmpp_stanza_unref(iq);
 }
 
-static void become_ready(xmpp_session *s) {
+void xmpp__neg_ready(xmpp_session *s) {
     s->step = STEP_READY;
     s->neg_deadline = 0;
-    xmpp__log(s->ctx, XMPP_LOG_INFO, "session", "ready as %s", s->bound_jid);
+    xmpp__log(s->ctx, XMPP_LOG_INFO, "session", "ready as %s%s", s->bound_jid,
+              s->sm.resumed ? " (stream resumed)" : "");
+    /* what was queued while not ready goes first (XEP-0198 re-sends, or
+     * stanzas given while reconnecting) */
+    xmpp__sm_flush(s);
+    if (s->step != STEP_READY)
+        return;
     if (s->o.on_ready)
         s->o.on_ready(s, s->bound_jid, s->o.user_data);
+}
+
+static void bind_done(xmpp_session *s) {
+    if (!xmpp__sm_try_enable(s))
+        xmpp__neg_ready(s);
 }
 
 static void send_session(xmpp_session *s) {
@@ -450,7 +461,7 @@ static void bind_stanza(xmpp_session *s, const xmpp_stanza *st) {
         return;
     }
     if (s->step == STEP_SESSION) {
-        become_ready(s);
+        bind_done(s);
         return;
     }
     j = xmpp_stanza_path(st, "bind@" XMPP_NS_BIND "/jid");
@@ -474,6 +485,7 @@ static void bind_stanza(xmpp_session *s, const xmpp_stanza *st) {
                            "server bound a JID of another account");
         return;
     }
+    xmpp__free(s->ctx, s->bound_jid);
     s->bound_jid = xmpp__strdup(s->ctx, xmpp_jid_full(bound));
     xmpp_jid_free(bound);
     if (s->bound_jid == NULL) {
@@ -483,7 +495,7 @@ static void bind_stanza(xmpp_session *s, const xmpp_stanza *st) {
     if (s->session_needed)
         send_session(s);
     else
-        become_ready(s);
+        bind_done(s);
 }
 
 /* ---- features */
@@ -517,7 +529,11 @@ static void features(xmpp_session *s, const xmpp_stanza *st) {
     /* RFC 6121 §A / draft-cridland-xmpp-session: only when not optional */
     sess = xmpp_stanza_child(st, "session", XMPP_NS_SESSION);
     s->session_needed = sess != NULL && xmpp_stanza_child(sess, "optional", NULL) == NULL;
-    send_bind(s);
+    s->sm.offered = xmpp_stanza_child(st, "sm", XMPP_NS_SM) != NULL;
+    /* XEP-0198 §5: resume instead of binding when the last stream can be */
+    if (xmpp__sm_try_resume(s) || s->step == STEP_CLOSED)
+        return;
+    xmpp__neg_bind(s);
 }
 
 /* ---- stream errors (RFC 6120 §4.9) */
@@ -586,6 +602,10 @@ void xmpp__neg_stanza(xmpp_session *s, xmpp_stanza *st) {
     case STEP_BIND:
     case STEP_SESSION:
         bind_stanza(s, st);
+        return;
+    case STEP_SM_ENABLE:
+    case STEP_SM_RESUME:
+        xmpp__sm_neg_stanza(s, st);
         return;
     default:
         /* a second features element, or anything while waiting for a

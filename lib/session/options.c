@@ -9,6 +9,8 @@
 #define DEFAULT_NEG_MS 30000
 #define DEFAULT_IQ_MS 60000
 #define DEFAULT_SEND_LIMIT (4u * 1024 * 1024)
+#define DEFAULT_SM_STANZAS 1000
+#define DEFAULT_SM_BYTES (4u * 1024 * 1024)
 
 int xmpp_session_options_new(xmpp_session_options **out, xmpp_ctx *ctx) {
     xmpp_session_options *o;
@@ -26,6 +28,10 @@ int xmpp_session_options_new(xmpp_session_options **out, xmpp_ctx *ctx) {
     o->neg_ms = DEFAULT_NEG_MS;
     o->iq_ms = DEFAULT_IQ_MS;
     o->send_limit = DEFAULT_SEND_LIMIT;
+    o->sm_mode = XMPP_SM_RESUME;
+    o->sm_max_stanzas = DEFAULT_SM_STANZAS;
+    o->sm_max_bytes = DEFAULT_SM_BYTES;
+    o->sm_policy = XMPP_SM_POLICY_RESEND;
     *out = o;
     return XMPP_OK;
 }
@@ -230,6 +236,32 @@ int xmpp_session_options_set_callbacks(xmpp_session_options *o, xmpp_ready_fn on
     o->on_ready = on_ready;
     o->on_closed = on_closed;
     o->user_data = ud;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_stream_management(xmpp_session_options *o, xmpp_sm_mode mode) {
+    if (o == NULL || (mode != XMPP_SM_OFF && mode != XMPP_SM_ACKS && mode != XMPP_SM_RESUME))
+        return XMPP_ERR_INVALID;
+    o->sm_mode = mode;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_sm_queue(xmpp_session_options *o, size_t max_stanzas,
+                                      size_t max_bytes) {
+    if (o == NULL || max_stanzas == 0 || max_bytes == 0)
+        return XMPP_ERR_INVALID;
+    o->sm_max_stanzas = max_stanzas;
+    o->sm_max_bytes = max_bytes;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_sm_policy(xmpp_session_options *o, xmpp_sm_policy policy,
+                                       xmpp_sent_fn on_returned, void *ud) {
+    if (o == NULL || (policy != XMPP_SM_POLICY_RESEND && policy != XMPP_SM_POLICY_RETURN))
+        return XMPP_ERR_INVALID;
+    o->sm_policy = policy;
+    o->sm_returned = on_returned;
+    o->sm_returned_ud = ud;
     return XMPP_OK;
 }
 

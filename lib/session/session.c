@@ -35,7 +35,7 @@ static void on_stanza(xmpp_stanza *st, void *ud) {
         if (strcmp(xmpp_stanza_name(st), "error") == 0 && xmpp_stanza_ns(st) &&
             strcmp(xmpp_stanza_ns(st), XMPP_NS_STREAMS) == 0)
             xmpp__neg_stanza(s, st);
-        else if (s->step == STEP_READY)
+        else if (!xmpp__sm_ready_stanza(s, st) && s->step == STEP_READY)
             xmpp__dispatch(s, st);
         return;
     }
@@ -115,6 +115,7 @@ void xmpp_session_free(xmpp_session *s) {
     s->closed_fired = 1; /* no lifecycle callback from here on */
     s->in_callback++;
     xmpp__iq_cancel_all(s);
+    xmpp__sm_free(s); /* what was never acknowledged is handed back */
     s->in_callback--;
     xmpp__handlers_free(s);
     xmpp__neg_free(s);
@@ -170,11 +171,22 @@ void xmpp__session_write(xmpp_session *s, const char *data, size_t len) {
 
 int xmpp__stanza_serialize_buf(const xmpp_stanza *st, const char *context_ns, xmpp_buf *b);
 
+/* Every stanza the session sends: counted by stream management when it is
+ * enabled (the library's own stanzas may exceed the queue bound). */
 int xmpp__session_send_stanza(xmpp_session *s, const xmpp_stanza *st) {
+    if (s->sm.enabled && s->step == STEP_READY)
+        return xmpp__sm_send(s, st, NULL, s);
+    return xmpp__session_write_stanza(s, st, NULL);
+}
+
+/* Serialises and writes, uncounted. */
+int xmpp__session_write_stanza(xmpp_session *s, const xmpp_stanza *st, size_t *bytes) {
     xmpp_buf tmp;
     int rc;
     xmpp__buf_init(&tmp, s->ctx);
     rc = xmpp__stanza_serialize_buf(st, XMPP_NS_CLIENT, &tmp);
+    if (bytes)
+        *bytes = tmp.len;
     if (rc == XMPP_OK) {
         xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "SEND %.*s",
                   (int)(tmp.len > 2000 ? 2000 : tmp.len), tmp.data);
@@ -222,6 +234,7 @@ void xmpp__session_end(xmpp_session *s, xmpp_disconnect_cause cause) {
         xmpp__sasl_free(s->sasl); /* wipes secrets */
         s->sasl = NULL;
     }
+    xmpp__sm_disconnected(s);
     s->in_callback++;
     xmpp__iq_cancel_all(s);
     if (!s->closed_fired) {
@@ -394,9 +407,47 @@ int xmpp_session_recv(xmpp_session *s, const void *data, size_t len, uint64_t no
     return XMPP_OK;
 }
 
+/* Back to the state of a new session for another connection; what
+ * outlives a connection (handlers, the SM state and queue, the bound JID
+ * for resumption) stays. */
+static int reset_connection(xmpp_session *s) {
+    xmpp__neg_free(s);
+    if (xmpp_xml_parser_reset(s->parser) != XMPP_OK)
+        return XMPP_ERR_NOMEM;
+    xmpp__buf_reset(&s->out);
+    s->out_off = 0;
+    s->restart = s->start_tls = 0;
+    s->tls_up = s->authenticated = s->sasl_pins = 0;
+    s->mech = NULL;
+    s->session_needed = 0;
+    xmpp__free(s->ctx, s->stream_id);
+    xmpp__free(s->ctx, s->err_text);
+    xmpp__free(s->ctx, s->sasl_cond);
+    xmpp__free(s->ctx, s->redirect);
+    s->stream_id = s->err_text = s->sasl_cond = s->redirect = NULL;
+    xmpp_stanza_unref(s->err_app);
+    s->err_app = NULL;
+    s->cause = XMPP_CAUSE_NONE;
+    s->cond = XMPP_SC_NONE;
+    s->closed_fired = 0;
+    s->ping_deadline = 0;
+    s->ping_out = 0;
+    s->neg_deadline = 0;
+    s->sm.resumed = 0;
+    s->sm.offered = 0;
+    s->step = STEP_IDLE;
+    return XMPP_OK;
+}
+
 int xmpp_session_start(xmpp_session *s, uint64_t now) {
     if (s == NULL)
         return XMPP_ERR_INVALID;
+    if (s->step == STEP_CLOSED) {
+        if (s->in_callback)
+            return XMPP_ERR_RECURSIVE;
+        if (reset_connection(s) != XMPP_OK)
+            return XMPP_ERR_NOMEM;
+    }
     if (s->step != STEP_IDLE)
         return XMPP_ERR_STATE;
     s->now = now;
@@ -448,6 +499,9 @@ int xmpp_session_close(xmpp_session *s) {
         s->in_callback--;
         return XMPP_OK;
     }
+    /* XEP-0198: learn what the server got before the stream ends */
+    if (s->step == STEP_READY && s->sm.enabled)
+        xmpp__sm_closing(s);
     xmpp__session_write(s, "</stream:stream>", 16);
     if (s->step != STEP_CLOSED) {
         s->step = STEP_CLOSING;
@@ -470,6 +524,8 @@ uint64_t xmpp_session_next_deadline(const xmpp_session *s) {
         if (k < d)
             d = k;
     }
+    if (xmpp__sm_deadline(s) < d)
+        d = xmpp__sm_deadline(s);
     return d;
 }
 
@@ -481,6 +537,11 @@ static void keepalive(xmpp_session *s, uint64_t now) {
     if (s->ping_deadline && now >= s->ping_deadline) {
         xmpp__session_fail(s, XMPP_CAUSE_TIMEOUT, XMPP_SC_NONE,
                            "no answer to keepalive ping: connection is dead");
+        return;
+    }
+    if (!s->ping_deadline && now >= s->last_rx + s->o.ka_idle_ms && xmpp__sm_keepalive(s)) {
+        /* XEP-0198 §7: an ack request doubles as the keepalive */
+        s->ping_deadline = now + s->o.ka_timeout_ms;
         return;
     }
     if (!s->ping_deadline && now >= s->last_rx + s->o.ka_idle_ms) {
@@ -517,6 +578,8 @@ int xmpp_session_handle_timeout(xmpp_session *s, uint64_t now) {
     if (s->step != STEP_CLOSED)
         xmpp__iq_timeouts(s, now);
     if (s->step != STEP_CLOSED)
+        xmpp__sm_timeout(s, now);
+    if (s->step != STEP_CLOSED)
         keepalive(s, now);
     s->in_callback--;
     return XMPP_OK;
@@ -525,11 +588,27 @@ int xmpp_session_handle_timeout(xmpp_session *s, uint64_t now) {
 int xmpp_session_send(xmpp_session *s, const xmpp_stanza *st) {
     if (s == NULL || st == NULL || xmpp_stanza_is_text(st))
         return XMPP_ERR_INVALID;
-    if (s->step != STEP_READY)
-        return XMPP_ERR_STATE;
     if (s->out.len - s->out_off > s->o.send_limit)
         return XMPP_ERR_LIMIT;
+    if (s->o.sm_mode != XMPP_SM_OFF)
+        return xmpp__sm_send(s, st, NULL, NULL);
+    if (s->step != STEP_READY)
+        return XMPP_ERR_STATE;
     return xmpp__session_send_stanza(s, st);
+}
+
+int xmpp_session_set_password(xmpp_session *s, const char *password) {
+    char *pw;
+    if (s == NULL || password == NULL)
+        return XMPP_ERR_INVALID;
+    if ((pw = xmpp__strdup(s->ctx, password)) == NULL)
+        return XMPP_ERR_NOMEM;
+    if (s->o.password) {
+        gnutls_memset(s->o.password, 0, strlen(s->o.password));
+        xmpp__free(s->ctx, s->o.password);
+    }
+    s->o.password = pw;
+    return XMPP_OK;
 }
 
 int xmpp_session_new_id(xmpp_session *s, char *buf, size_t size) {

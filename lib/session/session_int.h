@@ -19,6 +19,8 @@ struct xmpp__sasl;
 #define XMPP_NS_SESSION "urn:ietf:params:xml:ns:xmpp-session"
 #define XMPP_NS_SASL_CB "urn:xmpp:sasl-cb:0"
 #define XMPP_NS_PING "urn:xmpp:ping"
+#define XMPP_NS_SM "urn:xmpp:sm:3"
+#define XMPP_NS_DELAY "urn:xmpp:delay"
 
 struct xmpp_session_options {
     xmpp_ctx *ctx;
@@ -37,6 +39,12 @@ struct xmpp_session_options {
     xmpp_ready_fn on_ready;
     xmpp_closed_fn on_closed;
     void *user_data;
+    /* stream management */
+    xmpp_sm_mode sm_mode;
+    size_t sm_max_stanzas, sm_max_bytes;
+    xmpp_sm_policy sm_policy;
+    xmpp_sent_fn sm_returned;
+    void *sm_returned_ud;
 };
 
 /* Negotiation steps (RFC 6120 §4–§7), in order. */
@@ -50,6 +58,8 @@ typedef enum {
     STEP_SASL,         /* <auth/> sent */
     STEP_BIND,         /* bind IQ sent */
     STEP_SESSION,      /* legacy session IQ sent */
+    STEP_SM_RESUME,    /* XEP-0198 <resume/> sent */
+    STEP_SM_ENABLE,    /* XEP-0198 <enable/> sent */
     STEP_READY,
     STEP_CLOSING,
     STEP_CLOSED
@@ -77,6 +87,42 @@ typedef struct xmpp_iq_pending {
 } xmpp_iq_pending;
 
 #define XMPP_HANDLER_BUCKETS 64
+
+/* A stanza in the stream-management queue. */
+typedef struct xmpp_sm_entry {
+    struct xmpp_sm_entry *next;
+    xmpp_stanza *st;     /* our own copy */
+    size_t bytes;        /* serialised size */
+    xmpp_sent_fn cb;
+    void *ud;
+    long long stamp;     /* UTC seconds when first queued (XEP-0203 on resend) */
+    int resend;          /* re-sent after a failed resumption: add <delay/> */
+} xmpp_sm_entry;
+
+/* XEP-0198 state. The queue holds, in order, the stanzas written on the
+ * current (or last) stream and not acknowledged (the first n_unacked), then
+ * those not yet written. */
+typedef struct xmpp_sm {
+    int offered;          /* the last features after authentication had <sm/> */
+    int enabled;          /* enabled on the current stream */
+    int resumable;        /* the last stream may be resumed */
+    int resumed;          /* the last ready was a resumption */
+    char *id;             /* stream id for resumption */
+    char *location;       /* preferred reconnection host */
+    unsigned max_s;       /* the server's max resumption time, 0 = unknown */
+    uint64_t lost_at;     /* when the last stream ended (ms), 0 = alive */
+    uint32_t h_in;        /* stanzas we handled on this SM session */
+    uint32_t sent;        /* stanzas written since enable (mod 2^32) */
+    uint32_t acked;       /* the server's last h */
+    xmpp_sm_entry *head, *tail;
+    size_t n_unacked;     /* written and unacknowledged, at the head */
+    size_t n_queued;      /* all entries */
+    size_t bytes;         /* their serialised size */
+    size_t since_r;       /* stanzas written since our last <r/> */
+    int r_out;            /* our <r/> is unanswered */
+    uint64_t r_due;       /* send <r/> at this time (0: not scheduled) */
+    uint64_t r_deadline;  /* the unanswered <r/> counts as lost at this time */
+} xmpp_sm;
 
 struct xmpp_session {
     xmpp_ctx *ctx;
@@ -124,11 +170,13 @@ struct xmpp_session {
     char *sasl_cond;
     char *redirect;
     xmpp_stanza *err_app;
+    xmpp_sm sm;
 };
 
 /* session.c */
 void xmpp__session_write(xmpp_session *s, const char *data, size_t len);
 int xmpp__session_send_stanza(xmpp_session *s, const xmpp_stanza *st);
+int xmpp__session_write_stanza(xmpp_session *s, const xmpp_stanza *st, size_t *bytes);
 void xmpp__session_fail(xmpp_session *s, xmpp_disconnect_cause cause,
                         xmpp_stream_condition cond, const char *text);
 void xmpp__session_end(xmpp_session *s, xmpp_disconnect_cause cause);
@@ -140,6 +188,24 @@ int xmpp__neg_send_header(xmpp_session *s);
 void xmpp__neg_tls_begin(xmpp_session *s);
 void xmpp__neg_tls_done(xmpp_session *s);
 void xmpp__neg_free(xmpp_session *s);
+
+/* negotiate.c, for sm.c */
+void xmpp__neg_ready(xmpp_session *s);
+void xmpp__neg_bind(xmpp_session *s);
+
+/* sm.c */
+int xmpp__sm_try_resume(xmpp_session *s);
+int xmpp__sm_try_enable(xmpp_session *s);
+void xmpp__sm_neg_stanza(xmpp_session *s, xmpp_stanza *st);
+int xmpp__sm_ready_stanza(xmpp_session *s, xmpp_stanza *st);
+int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void *ud);
+void xmpp__sm_disconnected(xmpp_session *s);
+void xmpp__sm_timeout(xmpp_session *s, uint64_t now);
+uint64_t xmpp__sm_deadline(const xmpp_session *s);
+int xmpp__sm_keepalive(xmpp_session *s);
+void xmpp__sm_closing(xmpp_session *s);
+void xmpp__sm_free(xmpp_session *s);
+void xmpp__sm_flush(xmpp_session *s);
 
 /* dispatch.c */
 void xmpp__dispatch(xmpp_session *s, xmpp_stanza *st);

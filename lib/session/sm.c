@@ -1,0 +1,650 @@
+/* Stream management (XEP-0198): the queue of unacknowledged stanzas,
+ * acknowledgement requests and answers, enabling, resumption and what
+ * becomes of the queue when a stream cannot be resumed.
+ *
+ * Counters are 32-bit and wrap (XEP-0198 §4: h is modulo 2^32); every
+ * difference is computed in uint32_t. The queue is bounded by the options;
+ * stanzas the library itself must send (IQ error replies, keepalive) may go
+ * over the bound rather than fail the session. */
+#include "session/session_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define SM_ACK_EVERY 5         /* ask for an ack after this many stanzas */
+#define SM_ACK_DELAY_MS 200    /* or this long after the first unrequested one */
+#define SM_ACK_TIMEOUT_MS 60000 /* an unanswered <r/> without keepalive settings */
+#define SM_MAX_ID 1024         /* longest stream id accepted */
+
+static int is(const xmpp_stanza *st, const char *name, const char *ns) {
+    const char *n = xmpp_stanza_name(st), *sns = xmpp_stanza_ns(st);
+    return n && strcmp(n, name) == 0 && sns && strcmp(sns, ns) == 0;
+}
+
+static int is_stanza(const xmpp_stanza *st) {
+    const char *n = xmpp_stanza_name(st), *ns = xmpp_stanza_ns(st);
+    return n && ns && strcmp(ns, XMPP_NS_CLIENT) == 0 &&
+           (strcmp(n, "message") == 0 || strcmp(n, "presence") == 0 || strcmp(n, "iq") == 0);
+}
+
+/* Strict decimal uint32: digits only, no sign, no leading junk. */
+static int parse_u32(const char *v, uint32_t *out) {
+    uint64_t x = 0;
+    size_t i;
+    if (v == NULL || v[0] == '\0')
+        return -1;
+    for (i = 0; v[i]; i++) {
+        if (v[i] < '0' || v[i] > '9' || i >= 10)
+            return -1;
+        x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    if (x > 0xffffffffu)
+        return -1;
+    *out = (uint32_t)x;
+    return 0;
+}
+
+static void write_str(xmpp_session *s, const char *str) {
+    xmpp__session_write(s, str, strlen(str));
+}
+
+static unsigned ack_timeout(const xmpp_session *s) {
+    return s->o.ka_timeout_ms ? s->o.ka_timeout_ms : SM_ACK_TIMEOUT_MS;
+}
+
+static void request_ack(xmpp_session *s) {
+    s->sm.r_out = 1;
+    s->sm.since_r = 0;
+    s->sm.r_due = 0;
+    s->sm.r_deadline = s->now + ack_timeout(s);
+    write_str(s, "<r xmlns='" XMPP_NS_SM "'/>");
+}
+
+static void send_ack(xmpp_session *s) {
+    char buf[64];
+    snprintf(buf, sizeof(buf), "<a xmlns='" XMPP_NS_SM "' h='%lu'/>", (unsigned long)s->sm.h_in);
+    write_str(s, buf);
+}
+
+/* ---- the queue */
+static xmpp_sm_entry *pop_head(xmpp_session *s) {
+    xmpp_sm_entry *e = s->sm.head;
+    if (e == NULL)
+        return NULL;
+    s->sm.head = e->next;
+    if (s->sm.head == NULL)
+        s->sm.tail = NULL;
+    if (s->sm.n_unacked > 0)
+        s->sm.n_unacked--;
+    s->sm.n_queued--;
+    s->sm.bytes -= e->bytes;
+    e->next = NULL;
+    return e;
+}
+
+static void append(xmpp_session *s, xmpp_sm_entry *e) {
+    e->next = NULL;
+    if (s->sm.tail)
+        s->sm.tail->next = e;
+    else
+        s->sm.head = e;
+    s->sm.tail = e;
+    s->sm.n_queued++;
+    s->sm.bytes += e->bytes;
+}
+
+/* Reports an entry's fate (exactly once) and frees it. The entry is out
+ * of the queue already, so the callback may send, close, anything. */
+static void complete(xmpp_session *s, xmpp_sm_entry *e, xmpp_sent_status status) {
+    xmpp_sent_fn cb = e->cb;
+    void *ud = e->ud;
+    if (cb == NULL && status == XMPP_SENT_RETURNED) {
+        cb = s->o.sm_returned;
+        ud = s->o.sm_returned_ud;
+        if (cb == NULL)
+            xmpp__log(s->ctx, XMPP_LOG_WARN, "sm",
+                      "unacknowledged <%s id='%s'> handed back, but no callback takes it",
+                      xmpp_stanza_name(e->st), xmpp_stanza_id(e->st) ? xmpp_stanza_id(e->st) : "");
+    }
+    if (cb)
+        cb(s, e->st, status, ud);
+    xmpp_stanza_unref(e->st);
+    xmpp__free(s->ctx, e);
+}
+
+/* XEP-0203 stamp: UTC, seconds precision. */
+static void add_delay(xmpp_session *s, xmpp_sm_entry *e) {
+    char stamp[32];
+    struct tm tm;
+    time_t t = (time_t)e->stamp;
+    xmpp_stanza *d = NULL;
+    if (gmtime_r(&t, &tm) == NULL)
+        return;
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (xmpp_stanza_child(e->st, "delay", XMPP_NS_DELAY) != NULL)
+        return;
+    if (xmpp_stanza_add_child_new(e->st, "delay", XMPP_NS_DELAY, &d) != XMPP_OK ||
+        xmpp_stanza_set_attr(d, "stamp", stamp) != XMPP_OK ||
+        xmpp_stanza_set_attr(d, "from", xmpp_jid_bare(s->jid)) != XMPP_OK) {
+        if (d)
+            xmpp_stanza_remove_child(e->st, d);
+        xmpp__session_end(s, XMPP_CAUSE_NOMEM);
+    }
+}
+
+int xmpp__stanza_serialize_buf(const xmpp_stanza *st, const char *context_ns, xmpp_buf *b);
+
+/* Writes the entry on the current stream (which has SM enabled). */
+static int write_entry(xmpp_session *s, xmpp_sm_entry *e) {
+    xmpp_buf tmp;
+    int rc;
+    if (e->resend) {
+        e->resend = 0;
+        add_delay(s, e);
+        if (s->step == STEP_CLOSED)
+            return XMPP_ERR_NOMEM;
+    }
+    xmpp__buf_init(&tmp, s->ctx);
+    rc = xmpp__stanza_serialize_buf(e->st, XMPP_NS_CLIENT, &tmp);
+    if (rc == XMPP_OK) {
+        s->sm.bytes -= e->bytes;
+        e->bytes = tmp.len;
+        s->sm.bytes += e->bytes;
+        xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "SEND %.*s",
+                  (int)(tmp.len > 2000 ? 2000 : tmp.len), tmp.data);
+        xmpp__session_write(s, tmp.data, tmp.len);
+        s->sm.sent++;
+        s->sm.since_r++;
+    }
+    xmpp__buf_free(&tmp);
+    return rc;
+}
+
+static void maybe_request(xmpp_session *s) {
+    if (!s->sm.enabled || s->sm.r_out || s->sm.since_r == 0 || s->step != STEP_READY)
+        return;
+    if (s->sm.since_r >= SM_ACK_EVERY ||
+        (s->o.sm_max_stanzas && s->sm.n_queued * 2 >= s->o.sm_max_stanzas) ||
+        (s->o.sm_max_bytes && s->sm.bytes * 2 >= s->o.sm_max_bytes))
+        request_ack(s);
+    else if (s->sm.r_due == 0)
+        s->sm.r_due = s->now + SM_ACK_DELAY_MS;
+}
+
+/* Writes every queued entry not yet written on this stream. Without SM on
+ * the stream they are written and reported as untracked. */
+void xmpp__sm_flush(xmpp_session *s) {
+    while (s->step == STEP_READY && s->sm.n_unacked < s->sm.n_queued) {
+        xmpp_sm_entry *e = s->sm.head;
+        size_t i;
+        if (!s->sm.enabled) {
+            /* only pending entries are left: the head is one */
+            e = pop_head(s);
+            if (e->resend) {
+                e->resend = 0;
+                add_delay(s, e);
+            }
+            if (s->step != STEP_READY || xmpp__session_write_stanza(s, e->st, NULL) != XMPP_OK) {
+                if (s->step != STEP_CLOSED)
+                    xmpp__session_end(s, XMPP_CAUSE_NOMEM);
+                complete(s, e, XMPP_SENT_RETURNED);
+                return;
+            }
+            complete(s, e, XMPP_SENT_UNTRACKED);
+            continue;
+        }
+        for (i = 0; i < s->sm.n_unacked; i++)
+            e = e->next;
+        if (write_entry(s, e) != XMPP_OK) {
+            if (s->step != STEP_CLOSED)
+                xmpp__session_end(s, XMPP_CAUSE_NOMEM);
+            return;
+        }
+        s->sm.n_unacked++;
+    }
+    maybe_request(s);
+}
+
+/* The server handled everything up to h. */
+static int handle_ack(xmpp_session *s, uint32_t h) {
+    uint32_t n = h - s->sm.acked;
+    if ((size_t)n > s->sm.n_unacked) {
+        char text[128];
+        snprintf(text, sizeof(text),
+                 "handled-count-too-high: server acknowledged %lu stanzas, %lu were sent",
+                 (unsigned long)n, (unsigned long)s->sm.n_unacked);
+        xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNDEFINED_CONDITION, text);
+        return -1;
+    }
+    s->sm.acked = h;
+    while (n-- > 0) {
+        xmpp_sm_entry *e = pop_head(s);
+        complete(s, e, XMPP_SENT_ACKED);
+    }
+    return 0;
+}
+
+/* The previous stream is gone for good: decide the fate of what it did
+ * not acknowledge. Entries written on it become pending again (to be re-sent
+ * with <delay/>) or are handed back; those never written stay pending. */
+static void stream_lost(xmpp_session *s) {
+    size_t n = s->sm.n_unacked, i;
+    xmpp_sm_entry *keep = NULL, **kp = &keep, *ret = NULL, **rp = &ret, *e;
+    xmpp__free(s->ctx, s->sm.id);
+    xmpp__free(s->ctx, s->sm.location);
+    s->sm.id = s->sm.location = NULL;
+    s->sm.resumable = 0;
+    s->sm.h_in = s->sm.sent = s->sm.acked = 0;
+    if (n == 0)
+        return;
+    xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "stream not resumed: %lu unacknowledged stanza(s) %s",
+              (unsigned long)n,
+              s->o.sm_policy == XMPP_SM_POLICY_RETURN ? "handed back" : "to be re-sent");
+    /* split the written entries into those re-sent and those handed back */
+    for (i = 0; i < n; i++) {
+        e = pop_head(s);
+        if (s->o.sm_policy == XMPP_SM_POLICY_RESEND && strcmp(xmpp_stanza_name(e->st), "iq") != 0) {
+            e->resend = 1;
+            *kp = e;
+            kp = &e->next;
+        } else {
+            *rp = e;
+            rp = &e->next;
+        }
+    }
+    s->sm.n_unacked = 0;
+    /* the re-sent ones go first, before what was never written */
+    if (keep != NULL) {
+        xmpp_sm_entry *last = keep;
+        for (e = keep; e; e = e->next) {
+            s->sm.n_queued++;
+            s->sm.bytes += e->bytes;
+            last = e;
+        }
+        last->next = s->sm.head;
+        if (s->sm.head == NULL)
+            s->sm.tail = last;
+        s->sm.head = keep;
+    }
+    while (ret != NULL) {
+        e = ret;
+        ret = e->next;
+        e->next = NULL;
+        complete(s, e, XMPP_SENT_RETURNED);
+    }
+}
+
+/* ---- sending */
+int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void *ud) {
+    xmpp_sm_entry *e;
+    xmpp_buf tmp;
+    int internal = (cb == NULL && ud == (void *)s);
+    int rc, direct;
+    if (internal)
+        ud = NULL;
+    if (s->step == STEP_CLOSING)
+        return XMPP_ERR_STATE;
+    if (!is_stanza(st)) {
+        /* nonzas (CSI, ...) are neither counted nor queued */
+        if (s->step != STEP_READY)
+            return XMPP_ERR_STATE;
+        return xmpp__session_write_stanza(s, st, NULL);
+    }
+    direct = s->step == STEP_READY && !s->sm.enabled && s->sm.n_queued == 0;
+    if (s->o.sm_mode == XMPP_SM_OFF || direct) {
+        if (s->step != STEP_READY)
+            return XMPP_ERR_STATE;
+        if ((rc = xmpp__session_write_stanza(s, st, NULL)) != XMPP_OK)
+            return rc;
+        if (cb)
+            cb(s, st, XMPP_SENT_UNTRACKED, ud);
+        return XMPP_OK;
+    }
+    /* measured once: the bound is on serialised bytes */
+    xmpp__buf_init(&tmp, s->ctx);
+    if ((rc = xmpp__stanza_serialize_buf(st, XMPP_NS_CLIENT, &tmp)) != XMPP_OK) {
+        xmpp__buf_free(&tmp);
+        return rc;
+    }
+    if (!internal && (s->sm.n_queued + 1 > s->o.sm_max_stanzas ||
+                      s->sm.bytes + tmp.len > s->o.sm_max_bytes)) {
+        xmpp__buf_free(&tmp);
+        /* make room as soon as possible */
+        if (s->sm.enabled && !s->sm.r_out && s->step == STEP_READY && s->sm.n_unacked > 0)
+            request_ack(s);
+        return XMPP_ERR_LIMIT;
+    }
+    e = xmpp__malloc(s->ctx, sizeof(*e));
+    if (e == NULL) {
+        xmpp__buf_free(&tmp);
+        return XMPP_ERR_NOMEM;
+    }
+    memset(e, 0, sizeof(*e));
+    if ((rc = xmpp_stanza_copy(&e->st, st)) != XMPP_OK) {
+        xmpp__buf_free(&tmp);
+        xmpp__free(s->ctx, e);
+        return rc;
+    }
+    e->bytes = tmp.len;
+    e->cb = cb;
+    e->ud = ud;
+    e->stamp = (long long)time(NULL);
+    append(s, e);
+    if (s->step == STEP_READY && s->sm.enabled && s->sm.n_unacked + 1 == s->sm.n_queued) {
+        xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "SEND %.*s",
+                  (int)(tmp.len > 2000 ? 2000 : tmp.len), tmp.data);
+        xmpp__session_write(s, tmp.data, tmp.len);
+        s->sm.sent++;
+        s->sm.since_r++;
+        s->sm.n_unacked++;
+        maybe_request(s);
+    } else if (s->step == STEP_READY) {
+        xmpp__sm_flush(s);
+    }
+    xmpp__buf_free(&tmp);
+    return XMPP_OK;
+}
+
+int xmpp_session_send_tracked(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb,
+                              void *user_data) {
+    if (s == NULL || st == NULL || xmpp_stanza_is_text(st) || !is_stanza(st))
+        return XMPP_ERR_INVALID;
+    if (s->out.len - s->out_off > s->o.send_limit)
+        return XMPP_ERR_LIMIT;
+    if (cb == NULL && user_data == (void *)s)
+        user_data = NULL; /* never mistaken for an internal send */
+    return xmpp__sm_send(s, st, cb, user_data);
+}
+
+/* ---- inbound */
+int xmpp__sm_ready_stanza(xmpp_session *s, xmpp_stanza *st) {
+    const char *ns = xmpp_stanza_ns(st), *name = xmpp_stanza_name(st);
+    if (ns == NULL || strcmp(ns, XMPP_NS_SM) != 0) {
+        if (s->sm.enabled && is_stanza(st))
+            s->sm.h_in++;
+        return 0;
+    }
+    if (!s->sm.enabled) {
+        xmpp__log(s->ctx, XMPP_LOG_WARN, "sm", "ignoring <%s/>: stream management is not enabled",
+                  name);
+        return 1;
+    }
+    if (strcmp(name, "r") == 0) {
+        send_ack(s);
+    } else if (strcmp(name, "a") == 0) {
+        uint32_t h;
+        if (parse_u32(xmpp_stanza_attr(st, "h"), &h) != 0) {
+            xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_INVALID_XML,
+                               "stream management ack without a valid h");
+            return 1;
+        }
+        if (handle_ack(s, h) != 0)
+            return 1;
+        s->sm.r_out = 0;
+        s->sm.r_deadline = 0;
+        if (s->step == STEP_READY && s->sm.since_r > 0)
+            maybe_request(s);
+    } else {
+        xmpp__log(s->ctx, XMPP_LOG_WARN, "sm", "ignoring unexpected <%s/> on a ready stream", name);
+    }
+    return 1;
+}
+
+/* ---- negotiation */
+int xmpp__sm_try_resume(xmpp_session *s) {
+    char buf[SM_MAX_ID + 128];
+    int can = xmpp_session_can_resume(s, s->now) && s->sm.offered;
+    if (!can) {
+        if (s->sm.id != NULL || s->sm.n_unacked > 0)
+            stream_lost(s);
+        return 0;
+    }
+    snprintf(buf, sizeof(buf), "<resume xmlns='" XMPP_NS_SM "' h='%lu' previd='",
+             (unsigned long)s->sm.h_in);
+    write_str(s, buf);
+    {
+        /* the id came from the server (or an import): escape it */
+        xmpp_buf esc;
+        const char *p;
+        xmpp__buf_init(&esc, s->ctx);
+        for (p = s->sm.id; *p; p++) {
+            switch (*p) {
+            case '&': xmpp__buf_append_str(&esc, "&amp;"); break;
+            case '<': xmpp__buf_append_str(&esc, "&lt;"); break;
+            case '\'': xmpp__buf_append_str(&esc, "&apos;"); break;
+            case '"': xmpp__buf_append_str(&esc, "&quot;"); break;
+            default: xmpp__buf_append(&esc, p, 1);
+            }
+        }
+        xmpp__buf_append_str(&esc, "'/>");
+        if (esc.oom) {
+            xmpp__buf_free(&esc);
+            xmpp__session_end(s, XMPP_CAUSE_NOMEM);
+            return 1;
+        }
+        xmpp__session_write(s, esc.data, esc.len);
+        xmpp__buf_free(&esc);
+    }
+    s->step = STEP_SM_RESUME;
+    xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "resuming stream %s (h=%lu, %lu unacknowledged)",
+              s->sm.id, (unsigned long)s->sm.h_in, (unsigned long)s->sm.n_unacked);
+    return 1;
+}
+
+int xmpp__sm_try_enable(xmpp_session *s) {
+    if (s->o.sm_mode == XMPP_SM_OFF || !s->sm.offered)
+        return 0;
+    s->sm.h_in = s->sm.sent = s->sm.acked = 0;
+    s->sm.n_unacked = 0;
+    if (s->o.sm_mode == XMPP_SM_RESUME)
+        write_str(s, "<enable xmlns='" XMPP_NS_SM "' resume='true'/>");
+    else
+        write_str(s, "<enable xmlns='" XMPP_NS_SM "'/>");
+    if (s->step != STEP_CLOSED)
+        s->step = STEP_SM_ENABLE;
+    return 1;
+}
+
+static int truthy(const char *v) {
+    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+static void enabled(xmpp_session *s, const xmpp_stanza *st) {
+    const char *id = xmpp_stanza_attr(st, "id"), *loc = xmpp_stanza_attr(st, "location");
+    const char *max = xmpp_stanza_attr(st, "max");
+    uint32_t m = 0;
+    s->sm.enabled = 1;
+    s->sm.resumed = 0;
+    s->sm.lost_at = 0;
+    xmpp__free(s->ctx, s->sm.id);
+    xmpp__free(s->ctx, s->sm.location);
+    s->sm.id = s->sm.location = NULL;
+    s->sm.max_s = (max && parse_u32(max, &m) == 0) ? m : 0;
+    if (s->o.sm_mode == XMPP_SM_RESUME && truthy(xmpp_stanza_attr(st, "resume")) && id &&
+        id[0] && strlen(id) <= SM_MAX_ID) {
+        s->sm.id = xmpp__strdup(s->ctx, id);
+        if (loc && loc[0] && strlen(loc) <= 300)
+            s->sm.location = xmpp__strdup(s->ctx, loc);
+        if (s->sm.id == NULL || (loc && loc[0] && strlen(loc) <= 300 && s->sm.location == NULL)) {
+            xmpp__session_end(s, XMPP_CAUSE_NOMEM);
+            return;
+        }
+        s->sm.resumable = 1;
+    }
+    xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "stream management enabled%s%s",
+              s->sm.resumable ? ", resumable as " : "", s->sm.resumable ? s->sm.id : "");
+    xmpp__neg_ready(s);
+}
+
+static void resumed(xmpp_session *s, const xmpp_stanza *st) {
+    const char *previd = xmpp_stanza_attr(st, "previd");
+    uint32_t h;
+    if (previd == NULL || strcmp(previd, s->sm.id) != 0 ||
+        parse_u32(xmpp_stanza_attr(st, "h"), &h) != 0) {
+        xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_INVALID_XML,
+                           "<resumed/> with a wrong previd or without a valid h");
+        return;
+    }
+    if (handle_ack(s, h) != 0)
+        return;
+    s->sm.enabled = 1;
+    s->sm.resumed = 1;
+    s->sm.lost_at = 0;
+    xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "stream %s resumed: server had %lu, re-sending %lu",
+              s->sm.id, (unsigned long)h, (unsigned long)s->sm.n_unacked);
+    /* what the server did not get is written again on this stream */
+    s->sm.n_unacked = 0;
+    s->sm.sent = s->sm.acked;
+    xmpp__neg_ready(s);
+}
+
+/* A stanza arriving while <enable/> is outstanding was sent before the
+ * server enabled SM: it is not counted, but it is delivered. */
+static void deliver_early(xmpp_session *s, xmpp_stanza *st) {
+    xmpp_step saved = s->step;
+    s->step = STEP_READY;
+    xmpp__dispatch(s, st);
+    if (s->step == STEP_READY)
+        s->step = saved;
+}
+
+void xmpp__sm_neg_stanza(xmpp_session *s, xmpp_stanza *st) {
+    if (s->step == STEP_SM_ENABLE) {
+        if (is(st, "enabled", XMPP_NS_SM)) {
+            enabled(s, st);
+        } else if (is(st, "failed", XMPP_NS_SM)) {
+            xmpp__log(s->ctx, XMPP_LOG_WARN, "sm", "server refused to enable stream management");
+            s->sm.enabled = 0;
+            xmpp__neg_ready(s);
+        } else if (is_stanza(st)) {
+            deliver_early(s, st);
+        } else {
+            xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNSUPPORTED_STANZA_TYPE,
+                               "unexpected element while enabling stream management");
+        }
+        return;
+    }
+    /* STEP_SM_RESUME */
+    if (is(st, "resumed", XMPP_NS_SM)) {
+        resumed(s, st);
+    } else if (is(st, "failed", XMPP_NS_SM)) {
+        uint32_t h;
+        /* XEP-0198 §4: <failed/> may say what the server handled */
+        if (xmpp_stanza_attr(st, "h") != NULL) {
+            if (parse_u32(xmpp_stanza_attr(st, "h"), &h) != 0) {
+                xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_INVALID_XML,
+                                   "<failed/> with an invalid h");
+                return;
+            }
+            if (handle_ack(s, h) != 0)
+                return;
+        }
+        xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "resumption refused; binding a new session");
+        stream_lost(s);
+        if (s->step != STEP_CLOSED)
+            xmpp__neg_bind(s);
+    } else {
+        xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNSUPPORTED_STANZA_TYPE,
+                           "unexpected element while resuming the stream");
+    }
+}
+
+/* ---- lifecycle and timers */
+void xmpp__sm_disconnected(xmpp_session *s) {
+    xmpp_disconnect_cause c = s->cause;
+    if (s->sm.enabled) {
+        s->sm.enabled = 0;
+        s->sm.lost_at = s->now ? s->now : 1;
+    }
+    s->sm.r_out = 0;
+    s->sm.r_due = s->sm.r_deadline = 0;
+    s->sm.since_r = 0;
+    /* the server ended the session itself, or we did: nothing to resume */
+    if (c == XMPP_CAUSE_LOCAL_CLOSE || c == XMPP_CAUSE_SASL || c == XMPP_CAUSE_STREAM_ERROR ||
+        c == XMPP_CAUSE_TLS_VERIFY || c == XMPP_CAUSE_TLS_REQUIRED)
+        s->sm.resumable = 0;
+}
+
+uint64_t xmpp__sm_deadline(const xmpp_session *s) {
+    uint64_t d = UINT64_MAX;
+    if (s->step != STEP_READY || !s->sm.enabled)
+        return d;
+    if (s->sm.r_due && !s->sm.r_out)
+        d = s->sm.r_due;
+    if (s->sm.r_out && s->sm.r_deadline && s->sm.r_deadline < d)
+        d = s->sm.r_deadline;
+    return d;
+}
+
+void xmpp__sm_timeout(xmpp_session *s, uint64_t now) {
+    if (s->step != STEP_READY || !s->sm.enabled)
+        return;
+    if (s->sm.r_out && s->sm.r_deadline && now >= s->sm.r_deadline) {
+        xmpp__session_fail(s, XMPP_CAUSE_TIMEOUT, XMPP_SC_NONE,
+                           "no stream management acknowledgement: connection is dead");
+        return;
+    }
+    if (!s->sm.r_out && s->sm.r_due && now >= s->sm.r_due && s->sm.n_unacked > 0)
+        request_ack(s);
+    else if (s->sm.r_due && now >= s->sm.r_due)
+        s->sm.r_due = 0;
+}
+
+int xmpp__sm_keepalive(xmpp_session *s) {
+    if (!s->sm.enabled)
+        return 0;
+    if (!s->sm.r_out)
+        request_ack(s);
+    return 1;
+}
+
+/* Before our </stream:stream>: tell the server what we handled (else it
+ * treats those stanzas as undelivered and re-routes them, XEP-0198 §4),
+ * and learn what it got. */
+void xmpp__sm_closing(xmpp_session *s) {
+    send_ack(s);
+    if (s->sm.n_unacked > 0 && !s->sm.r_out)
+        request_ack(s);
+}
+
+void xmpp__sm_free(xmpp_session *s) {
+    xmpp_sm_entry *e;
+    s->sm.n_unacked = 0;
+    while ((e = pop_head(s)) != NULL)
+        complete(s, e, XMPP_SENT_RETURNED);
+    xmpp__free(s->ctx, s->sm.id);
+    xmpp__free(s->ctx, s->sm.location);
+    s->sm.id = s->sm.location = NULL;
+}
+
+/* ---- queries */
+int xmpp_session_sm_queue(const xmpp_session *s, size_t *unacked, size_t *queued, size_t *bytes) {
+    if (unacked)
+        *unacked = s ? s->sm.n_unacked : 0;
+    if (queued)
+        *queued = s ? s->sm.n_queued : 0;
+    if (bytes)
+        *bytes = s ? s->sm.bytes : 0;
+    return s != NULL && s->sm.enabled;
+}
+
+int xmpp_session_resumed(const xmpp_session *s) {
+    return s != NULL && s->sm.resumed;
+}
+
+const char *xmpp_session_sm_location(const xmpp_session *s) {
+    return s ? s->sm.location : NULL;
+}
+
+int xmpp_session_can_resume(const xmpp_session *s, uint64_t now) {
+    if (s == NULL || s->o.sm_mode != XMPP_SM_RESUME || !s->sm.resumable || s->sm.id == NULL)
+        return 0;
+    /* the server keeps the session for max seconds after it noticed the
+     * loss; we noticed no earlier than it did, so this errs on the side of
+     * trying (a refused resume costs one round trip) */
+    if (s->sm.max_s && s->sm.lost_at && now > s->sm.lost_at &&
+        now - s->sm.lost_at > (uint64_t)s->sm.max_s * 1000u)
+        return 0;
+    return 1;
+}
