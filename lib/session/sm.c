@@ -648,3 +648,295 @@ int xmpp_session_can_resume(const xmpp_session *s, uint64_t now) {
         return 0;
     return 1;
 }
+
+/* ---- export and import (a process restart can resume)
+ *
+ * The state is an XMPP stream document, so that importing it goes through
+ * the hardened stream parser with its limits:
+ *
+ *   <stream:stream xmlns='jabber:client' xmlns:stream='...'>
+ *   <sm-state xmlns='urn:libxmpp:sm-state:1' version='1' account='bare'
+ *             jid='bound full JID' id='...' h='..' sent='..' acked='..'
+ *             unacked='..' location='..' max='..'/>
+ *   <q xmlns='urn:libxmpp:sm-state:1' stamp='unix seconds' resend='0|1'>
+ *     <message xmlns='jabber:client' .../></q> ...
+ *   </stream:stream>
+ */
+#define XMPP_NS_SMSTATE "urn:libxmpp:sm-state:1"
+#define SMSTATE_HEAD                                                                  \
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                     \
+    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+
+static int set_u(xmpp_stanza *st, const char *name, unsigned long v) {
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%lu", v);
+    return xmpp_stanza_set_attr(st, name, buf);
+}
+
+int xmpp_session_sm_export(const xmpp_session *s, char **out, size_t *len) {
+    xmpp_stanza *st = NULL;
+    xmpp_buf b;
+    const xmpp_sm_entry *e;
+    size_t i = 0;
+    int rc;
+    if (out)
+        *out = NULL;
+    if (len)
+        *len = 0;
+    if (s == NULL || out == NULL)
+        return XMPP_ERR_INVALID;
+    if (s->sm.id == NULL && s->sm.n_queued == 0)
+        return XMPP_ERR_STATE;
+    if ((rc = xmpp_stanza_new(&st, s->ctx, "sm-state", XMPP_NS_SMSTATE)) != XMPP_OK)
+        return rc;
+    if ((rc = xmpp_stanza_set_attr(st, "version", "1")) != XMPP_OK ||
+        (rc = xmpp_stanza_set_attr(st, "account", xmpp_jid_bare(s->jid))) != XMPP_OK ||
+        (s->bound_jid && (rc = xmpp_stanza_set_attr(st, "jid", s->bound_jid)) != XMPP_OK) ||
+        (s->sm.id && s->sm.resumable && (rc = xmpp_stanza_set_attr(st, "id", s->sm.id)) != XMPP_OK) ||
+        (s->sm.location && (rc = xmpp_stanza_set_attr(st, "location", s->sm.location)) != XMPP_OK) ||
+        (rc = set_u(st, "h", s->sm.h_in)) != XMPP_OK ||
+        (rc = set_u(st, "sent", s->sm.sent)) != XMPP_OK ||
+        (rc = set_u(st, "acked", s->sm.acked)) != XMPP_OK ||
+        (rc = set_u(st, "unacked", (unsigned long)s->sm.n_unacked)) != XMPP_OK ||
+        (rc = set_u(st, "max", s->sm.max_s)) != XMPP_OK) {
+        xmpp_stanza_unref(st);
+        return rc;
+    }
+    xmpp__buf_init(&b, s->ctx);
+    xmpp__buf_append_str(&b, SMSTATE_HEAD);
+    rc = xmpp__stanza_serialize_buf(st, XMPP_NS_CLIENT, &b);
+    xmpp_stanza_unref(st);
+    for (e = s->sm.head; e && rc == XMPP_OK; e = e->next, i++) {
+        char q[128];
+        snprintf(q, sizeof(q), "<q xmlns='" XMPP_NS_SMSTATE "' stamp='%lld' resend='%d'>",
+                 e->stamp < 0 ? 0LL : e->stamp, e->resend ? 1 : 0);
+        xmpp__buf_append_str(&b, q);
+        rc = xmpp__stanza_serialize_buf(e->st, NULL, &b);
+        xmpp__buf_append_str(&b, "</q>");
+    }
+    xmpp__buf_append_str(&b, "</stream:stream>");
+    xmpp__buf_append(&b, "", 1);
+    if (rc == XMPP_OK && b.oom)
+        rc = XMPP_ERR_NOMEM;
+    if (rc != XMPP_OK) {
+        xmpp__buf_free(&b);
+        return rc;
+    }
+    if (len)
+        *len = b.len - 1;
+    *out = b.data; /* the buffer's memory comes from the context allocator */
+    return XMPP_OK;
+}
+
+typedef struct import_ctx {
+    xmpp_session *s;
+    int err;          /* XMPP_OK while fine */
+    int header_ok, state_seen, ended;
+    xmpp_jid *bound;
+    char *id, *location;
+    uint32_t h, sent, acked, max;
+    size_t unacked;
+    xmpp_sm_entry *head, *tail;
+    size_t n, bytes;
+} import_ctx;
+
+static void imp_start(xmpp_stanza *header, const char *default_ns, void *ud) {
+    import_ctx *ic = ud;
+    (void)header;
+    if (default_ns == NULL || strcmp(default_ns, XMPP_NS_CLIENT) != 0)
+        ic->err = XMPP_ERR_INVALID;
+    ic->header_ok = 1;
+}
+
+static int imp_str(import_ctx *ic, const xmpp_stanza *st, const char *name, size_t max,
+                   char **out) {
+    const char *v = xmpp_stanza_attr(st, name);
+    if (v == NULL)
+        return 0;
+    if (v[0] == '\0' || strlen(v) > max)
+        return -1;
+    if ((*out = xmpp__strdup(ic->s->ctx, v)) == NULL) {
+        ic->err = XMPP_ERR_NOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+static void imp_state(import_ctx *ic, const xmpp_stanza *st) {
+    xmpp_session *s = ic->s;
+    const char *v = xmpp_stanza_attr(st, "version"), *acct = xmpp_stanza_attr(st, "account");
+    const char *jid = xmpp_stanza_attr(st, "jid");
+    uint32_t un = 0;
+    int rc;
+    if (v == NULL || strcmp(v, "1") != 0 || acct == NULL ||
+        strcmp(acct, xmpp_jid_bare(s->jid)) != 0 || parse_u32(xmpp_stanza_attr(st, "h"), &ic->h) ||
+        parse_u32(xmpp_stanza_attr(st, "sent"), &ic->sent) ||
+        parse_u32(xmpp_stanza_attr(st, "acked"), &ic->acked) ||
+        parse_u32(xmpp_stanza_attr(st, "unacked"), &un) ||
+        parse_u32(xmpp_stanza_attr(st, "max"), &ic->max) ||
+        (uint32_t)(ic->sent - ic->acked) != un || imp_str(ic, st, "id", SM_MAX_ID, &ic->id) ||
+        imp_str(ic, st, "location", 300, &ic->location)) {
+        if (ic->err == XMPP_OK)
+            ic->err = XMPP_ERR_INVALID;
+        return;
+    }
+    ic->unacked = un;
+    if (jid != NULL) {
+        rc = xmpp_jid_parse(&ic->bound, s->ctx, jid);
+        if (rc != XMPP_OK || !xmpp_jid_is_full(ic->bound) || !xmpp_jid_bare_equal(ic->bound, s->jid)) {
+            ic->err = rc == XMPP_ERR_NOMEM ? rc : XMPP_ERR_INVALID;
+            return;
+        }
+    } else if (ic->id != NULL) {
+        ic->err = XMPP_ERR_INVALID; /* a resumable stream has a bound JID */
+        return;
+    }
+    ic->state_seen = 1;
+}
+
+static void imp_entry(import_ctx *ic, const xmpp_stanza *q) {
+    xmpp_session *s = ic->s;
+    const xmpp_stanza *c, *st = NULL;
+    const char *stamp = xmpp_stanza_attr(q, "stamp"), *resend = xmpp_stanza_attr(q, "resend");
+    uint32_t t = 0;
+    xmpp_sm_entry *e;
+    xmpp_buf tmp;
+    size_t size;
+    int rc;
+    for (c = xmpp_stanza_first_child(q); c; c = xmpp_stanza_next(c)) {
+        if (xmpp_stanza_is_text(c))
+            continue; /* whitespace between elements */
+        if (st != NULL) {
+            ic->err = XMPP_ERR_INVALID;
+            return;
+        }
+        st = c;
+    }
+    if (st == NULL || !is_stanza(st) || parse_u32(stamp, &t) != 0 || resend == NULL ||
+        (strcmp(resend, "0") != 0 && strcmp(resend, "1") != 0) ||
+        ic->n + 1 > s->o.sm_max_stanzas) {
+        ic->err = XMPP_ERR_INVALID;
+        return;
+    }
+    xmpp__buf_init(&tmp, s->ctx);
+    rc = xmpp__stanza_serialize_buf(st, XMPP_NS_CLIENT, &tmp);
+    size = tmp.len;
+    xmpp__buf_free(&tmp);
+    if (rc != XMPP_OK) {
+        ic->err = rc;
+        return;
+    }
+    if (ic->bytes + size > s->o.sm_max_bytes) {
+        ic->err = XMPP_ERR_INVALID;
+        return;
+    }
+    if ((e = xmpp__malloc(s->ctx, sizeof(*e))) == NULL) {
+        ic->err = XMPP_ERR_NOMEM;
+        return;
+    }
+    memset(e, 0, sizeof(*e));
+    if ((rc = xmpp_stanza_copy(&e->st, st)) != XMPP_OK) {
+        xmpp__free(s->ctx, e);
+        ic->err = rc;
+        return;
+    }
+    e->bytes = size;
+    e->stamp = (long long)t;
+    e->resend = resend[0] == '1';
+    if (ic->tail)
+        ic->tail->next = e;
+    else
+        ic->head = e;
+    ic->tail = e;
+    ic->n++;
+    ic->bytes += e->bytes;
+}
+
+static void imp_stanza(xmpp_stanza *st, void *ud) {
+    import_ctx *ic = ud;
+    if (ic->err != XMPP_OK || ic->ended)
+        return;
+    if (!ic->state_seen) {
+        if (is(st, "sm-state", XMPP_NS_SMSTATE))
+            imp_state(ic, st);
+        else
+            ic->err = XMPP_ERR_INVALID;
+        return;
+    }
+    if (is(st, "q", XMPP_NS_SMSTATE))
+        imp_entry(ic, st);
+    else
+        ic->err = XMPP_ERR_INVALID;
+}
+
+static void imp_end(void *ud) {
+    ((import_ctx *)ud)->ended = 1;
+}
+
+static void imp_free(import_ctx *ic) {
+    xmpp_ctx *ctx = ic->s->ctx;
+    while (ic->head) {
+        xmpp_sm_entry *e = ic->head;
+        ic->head = e->next;
+        xmpp_stanza_unref(e->st);
+        xmpp__free(ctx, e);
+    }
+    xmpp_jid_free(ic->bound);
+    xmpp__free(ctx, ic->id);
+    xmpp__free(ctx, ic->location);
+}
+
+int xmpp_session_sm_import(xmpp_session *s, const char *data, size_t len) {
+    import_ctx ic;
+    xmpp_xml_parser *p = NULL;
+    xmpp_xml_callbacks cb;
+    char *bound = NULL;
+    int rc;
+    if (s == NULL || (data == NULL && len > 0))
+        return XMPP_ERR_INVALID;
+    if (s->step != STEP_IDLE || s->sm.n_queued > 0 || s->sm.id != NULL)
+        return XMPP_ERR_STATE;
+    memset(&ic, 0, sizeof(ic));
+    ic.s = s;
+    cb.stream_start = imp_start;
+    cb.stanza = imp_stanza;
+    cb.stream_end = imp_end;
+    if ((rc = xmpp_xml_parser_new(&p, s->ctx, &cb, &ic)) != XMPP_OK)
+        return rc;
+    rc = xmpp_xml_parser_feed(p, data, len);
+    xmpp_xml_parser_free(p);
+    if (rc == XMPP_ERR_NOMEM)
+        ic.err = XMPP_ERR_NOMEM;
+    else if (ic.err == XMPP_OK && (rc != XMPP_OK || !ic.header_ok || !ic.state_seen || !ic.ended ||
+                                   ic.unacked > ic.n))
+        ic.err = XMPP_ERR_INVALID; /* malformed, truncated, or counters that do not fit */
+    if (ic.err == XMPP_OK && ic.bound &&
+        (bound = xmpp__strdup(s->ctx, xmpp_jid_full(ic.bound))) == NULL)
+        ic.err = XMPP_ERR_NOMEM;
+    if (ic.err != XMPP_OK) {
+        imp_free(&ic);
+        return ic.err;
+    }
+    /* all checked: take it */
+    xmpp__free(s->ctx, s->bound_jid);
+    s->bound_jid = bound;
+    s->sm.id = ic.id;
+    s->sm.location = ic.location;
+    ic.id = ic.location = NULL;
+    s->sm.resumable = s->sm.id != NULL;
+    s->sm.max_s = ic.max;
+    s->sm.lost_at = 0; /* unknown here: the server decides */
+    s->sm.h_in = ic.h;
+    s->sm.sent = ic.sent;
+    s->sm.acked = ic.acked;
+    s->sm.head = ic.head;
+    s->sm.tail = ic.tail;
+    s->sm.n_queued = ic.n;
+    s->sm.n_unacked = ic.unacked;
+    s->sm.bytes = ic.bytes;
+    ic.head = ic.tail = NULL;
+    imp_free(&ic);
+    xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "imported stream state: %s, %lu queued",
+              s->sm.id ? "resumable" : "not resumable", (unsigned long)s->sm.n_queued);
+    return XMPP_OK;
+}
