@@ -2,6 +2,7 @@
  * driver (xmpp/client.h) and run_once loop.
  *
  *   xmpp-cli [options] send TO TEXT...
+ *   xmpp-cli [options] send TO --stdin       (one message per line)
  *   xmpp-cli [options] listen [--count N]
  *   xmpp-cli [options] ping [JID]
  *   xmpp-cli [options] version JID
@@ -9,8 +10,16 @@
  *
  * Exit codes: 0 ok, 1 other failure (e.g. an error reply), 2 usage,
  * 3 DNS or TCP, 4 TLS, 5 authentication, 6 stream error or protocol
- * violation, 7 timeout. Passwords never come from the command line. */
+ * violation, 7 timeout. Passwords never come from the command line.
+ *
+ * send and listen keep their session across network faults: stream
+ * management (XEP-0198) plus the driver's reconnect policy, on by default
+ * for them (--reconnect / --no-reconnect). send --stdin exits 0 only once
+ * the server has acknowledged every line; listen prints each message once,
+ * de-duplicated by sender and id. */
 #include <errno.h>
+#include <poll.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,19 +46,31 @@ struct cli {
     int exit_code;
     int verbose;
     uint64_t started;
-    char *seen[256];  /* listen: recent message ids, for de-duplication */
-    int nseen;
+    int reconnect;    /* -1 default, 0 off, 1 on */
+    /* listen: (bare sender, id) of messages printed, for de-duplication */
+    uint64_t *seen;   /* open addressing, 0 = empty */
+    uint64_t *seen_fifo;
+    size_t nseen, seen_head;
+    /* send --stdin */
+    int from_stdin, stdin_eof;
+    char *line;       /* a line the queue could not take yet */
+    char inbuf[65536];
+    size_t inlen;
+    unsigned long lines, acked, untracked, returned;
 };
+
+#define SEEN_MAX 131072 /* remembered message keys (FIFO beyond) */
+#define SEEN_SLOTS (2 * SEEN_MAX)
 
 static void usage(void) {
     fprintf(stderr,
             "usage: xmpp-cli [--jid JID] [--password-file F | --password-env VAR]\n"
             "                [--server HOST[:PORT]] [--tls starttls|direct] [--cafile F]\n"
             "                [--pin SHA256] [--allow-plaintext] [--timeout S] [--sasl MECH]\n"
-            "                [--tls-max 1.2|1.3]\n"
+            "                [--tls-max 1.2|1.3] [--reconnect | --no-reconnect]\n"
             "                [-v] COMMAND ...\n"
-            "commands: send TO TEXT... | listen [--count N] | ping [JID] | version JID |"
-            " disco JID\n"
+            "commands: send TO TEXT... | send TO --stdin | listen [--count N] | ping [JID] |\n"
+            "          version JID | disco JID\n"
             "The JID may also come from XMPP_JID, the password from --password-env or a file.\n");
 }
 
@@ -108,21 +129,57 @@ static void json_field(const char *name, const char *value, int first) {
         fputs("null", stdout);
 }
 
-static int seen_before(struct cli *c, const char *from, const char *id) {
-    char key[1024];
-    int i;
-    if (id == NULL)
-        return 0;
-    snprintf(key, sizeof(key), "%s\n%s", from ? from : "", id);
-    for (i = 0; i < c->nseen; i++)
-        if (strcmp(c->seen[i], key) == 0)
-            return 1;
-    if (c->nseen == 256) {
-        free(c->seen[0]);
-        memmove(c->seen, c->seen + 1, 255 * sizeof(c->seen[0]));
-        c->nseen--;
+/* 64-bit FNV-1a of "bare-sender\nid": a message re-sent after a failed
+ * resumption keeps its id but may come from another resource. */
+static uint64_t msg_key(const char *from, const char *id) {
+    uint64_t h = 1469598103934665603ull;
+    const char *p;
+    for (p = from ? from : ""; *p && *p != '/'; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ '\n') * 1099511628211ull;
+    for (p = id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+static size_t seen_slot(const struct cli *c, uint64_t k) {
+    size_t i = (size_t)(k % SEEN_SLOTS);
+    while (c->seen[i] != 0 && c->seen[i] != k)
+        i = (i + 1) % SEEN_SLOTS;
+    return i;
+}
+
+static void seen_remove(struct cli *c, uint64_t k) {
+    size_t i = seen_slot(c, k), j;
+    if (c->seen[i] == 0)
+        return;
+    c->seen[i] = 0;
+    /* re-insert the rest of the cluster (linear probing deletion) */
+    for (j = (i + 1) % SEEN_SLOTS; c->seen[j] != 0; j = (j + 1) % SEEN_SLOTS) {
+        uint64_t m = c->seen[j];
+        c->seen[j] = 0;
+        c->seen[seen_slot(c, m)] = m;
     }
-    c->seen[c->nseen++] = strdup(key);
+}
+
+static int seen_before(struct cli *c, const char *from, const char *id) {
+    uint64_t k;
+    size_t i;
+    if (id == NULL || c->seen == NULL)
+        return 0;
+    k = msg_key(from, id);
+    i = seen_slot(c, k);
+    if (c->seen[i] == k)
+        return 1;
+    if (c->nseen == SEEN_MAX) { /* forget the oldest */
+        seen_remove(c, c->seen_fifo[c->seen_head]);
+        c->seen_head = (c->seen_head + 1) % SEEN_MAX;
+        c->nseen--;
+        i = seen_slot(c, k);
+    }
+    c->seen[i] = k;
+    c->seen_fifo[(c->seen_head + c->nseen) % SEEN_MAX] = k;
+    c->nseen++;
     return 0;
 }
 
@@ -239,14 +296,65 @@ static int send_query(struct cli *c, const char *to, const char *elem, const cha
     return XMPP_OK;
 }
 
-/* send: the messages, then a ping round trip so the server has processed
- * them before we close the stream. */
+/* ---- send: every message is tracked; the command ends when each one is
+ * settled (acknowledged by the server, or known lost). */
+static void finish_send(struct cli *c) {
+    unsigned long settled = c->acked + c->untracked + c->returned;
+    if (c->done || settled < c->lines)
+        return;
+    if (c->from_stdin && (!c->stdin_eof || c->line != NULL || c->inlen > 0))
+        return;
+    if (!c->from_stdin && c->untracked > 0)
+        return; /* confirmed by the ping round trip (on_iq) */
+    c->done = 1;
+    if (c->acked == c->lines) {
+        c->exit_code = EX_OK;
+        return;
+    }
+    fprintf(stderr, "xmpp-cli: %lu of %lu line(s) not acknowledged by the server%s\n",
+            c->lines - c->acked, c->lines,
+            c->untracked ? " (it does not offer stream management)" : "");
+    c->exit_code = EX_FAIL;
+}
+
+static void on_sent(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_status status, void *ud) {
+    struct cli *c = ud;
+    (void)st;
+    if (status == XMPP_SENT_ACKED) {
+        c->acked++;
+    } else if (status == XMPP_SENT_UNTRACKED) {
+        c->untracked++;
+        /* without stream management a ping round trip shows the server
+         * has processed what came before it */
+        if (!c->from_stdin && send_query(c, NULL, "ping", "urn:xmpp:ping") != XMPP_OK)
+            c->returned++, c->untracked--;
+        (void)s;
+    } else {
+        c->returned++;
+    }
+    finish_send(c);
+}
+
+/* Queues one message; XMPP_ERR_LIMIT when the queue is full (try later). */
+static int send_line(struct cli *c, const char *text) {
+    xmpp_session *s = xmpp_client_session(c->client);
+    xmpp_stanza *m = NULL;
+    char id[32];
+    int rc;
+    xmpp_session_new_id(s, id, sizeof(id));
+    rc = xmpp_message_new(&m, c->ctx, "chat", c->args[0], id, text);
+    if (rc == XMPP_OK)
+        rc = xmpp_session_send_tracked(s, m, on_sent, c);
+    xmpp_stanza_unref(m);
+    if (rc == XMPP_OK)
+        c->lines++;
+    return rc;
+}
+
 static int do_send(struct cli *c) {
     char *text;
     size_t len = 0;
     int i, rc;
-    xmpp_stanza *m = NULL;
-    char id[32];
     for (i = 1; i < c->nargs; i++)
         len += strlen(c->args[i]) + 1;
     text = calloc(1, len + 1);
@@ -257,26 +365,76 @@ static int do_send(struct cli *c) {
             strcat(text, " ");
         strcat(text, c->args[i]);
     }
-    xmpp_session_new_id(c->s, id, sizeof(id));
-    rc = xmpp_message_new(&m, c->ctx, "chat", c->args[0], id, text);
+    rc = send_line(c, text);
     free(text);
-    if (rc == XMPP_OK)
-        rc = xmpp_session_send(c->s, m);
-    xmpp_stanza_unref(m);
-    if (rc != XMPP_OK)
-        return rc;
-    return send_query(c, NULL, "ping", "urn:xmpp:ping");
+    return rc;
+}
+
+/* Feeds complete lines from the input buffer while the queue takes them. */
+static void feed_lines(struct cli *c) {
+    for (;;) {
+        char *nl;
+        int rc;
+        if (c->line == NULL) {
+            size_t n;
+            nl = memchr(c->inbuf, '\n', c->inlen);
+            if (nl == NULL && !(c->stdin_eof && c->inlen > 0) && c->inlen < sizeof(c->inbuf))
+                break;
+            n = nl ? (size_t)(nl - c->inbuf) : c->inlen;
+            c->line = malloc(n + 1);
+            if (c->line == NULL)
+                die(EX_FAIL, "out of memory");
+            memcpy(c->line, c->inbuf, n);
+            c->line[n] = '\0';
+            if (n > 0 && c->line[n - 1] == '\r')
+                c->line[n - 1] = '\0';
+            n = nl ? n + 1 : n;
+            memmove(c->inbuf, c->inbuf + n, c->inlen - n);
+            c->inlen -= n;
+        }
+        if (c->line[0] == '\0') { /* empty lines are not messages */
+            free(c->line);
+            c->line = NULL;
+            continue;
+        }
+        rc = send_line(c, c->line);
+        if (rc == XMPP_ERR_LIMIT)
+            break; /* back-pressure: again once acknowledgements came */
+        if (rc != XMPP_OK) {
+            fprintf(stderr, "xmpp-cli: line %lu not sent: %s\n", c->lines + 1, xmpp_strerror(rc));
+            c->lines++;
+            c->returned++;
+        }
+        free(c->line);
+        c->line = NULL;
+    }
+    finish_send(c);
+}
+
+static void read_stdin(struct cli *c) {
+    ssize_t r = read(0, c->inbuf + c->inlen, sizeof(c->inbuf) - c->inlen);
+    if (r > 0)
+        c->inlen += (size_t)r;
+    else if (r == 0 || (errno != EINTR && errno != EAGAIN))
+        c->stdin_eof = 1;
+    feed_lines(c);
 }
 
 static void on_ready(xmpp_session *s, const char *jid, void *ud) {
     struct cli *c = ud;
-    int rc = XMPP_OK;
+    int rc = XMPP_OK, first = !c->ready;
     c->ready = 1;
     c->started = now_ms();
     if (c->verbose)
-        fprintf(stderr, "xmpp-cli: logged in as %s (%s)\n", jid, xmpp_session_mechanism(s));
+        fprintf(stderr, "xmpp-cli: %s as %s (%s)\n",
+                xmpp_session_resumed(s) ? "resumed the stream" : "logged in", jid,
+                xmpp_session_mechanism(s));
     if (strcmp(c->command, "send") == 0) {
-        rc = do_send(c);
+        /* the message (or the lines) are queued: a reconnection re-sends */
+        if (first && !c->from_stdin)
+            rc = do_send(c);
+    } else if (strcmp(c->command, "listen") == 0 && xmpp_session_resumed(s)) {
+        /* the stream carries on: presence and routing are unchanged */
     } else if (strcmp(c->command, "listen") == 0) {
         xmpp_stanza *p = NULL;
         /* initial presence, so the server routes messages to us */
@@ -321,6 +479,19 @@ static int exit_for_cause(xmpp_disconnect_cause cause) {
     }
 }
 
+static void on_reconnect(xmpp_client *cl, xmpp_disconnect_cause cause, unsigned attempt,
+                         unsigned delay_ms, void *ud) {
+    struct cli *c = ud;
+    const char *text = NULL;
+    (void)cl;
+    xmpp_session_get_error(xmpp_client_session(c->client), NULL, &text);
+    if (cause == XMPP_CAUSE_DNS || cause == XMPP_CAUSE_TCP)
+        text = xmpp_client_error(c->client) ? xmpp_client_error(c->client) : text;
+    if (c->verbose)
+        fprintf(stderr, "xmpp-cli: connection lost (%s); reconnecting in %u ms (attempt %u)\n",
+                text ? text : "closed", delay_ms, attempt);
+}
+
 static void on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
     struct cli *c = ud;
     xmpp_stream_condition cond;
@@ -343,6 +514,53 @@ static void on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
         if (c->exit_code == EX_OK && !c->ready)
             c->exit_code = EX_NET;
     }
+}
+
+/* One iteration of a poll loop over the client's descriptors and, for
+ * send --stdin, standard input (read only while the queue takes lines). */
+static int loop_once(struct cli *c, int wait) {
+    struct pollfd pfd[40];
+    int fds[3 * 39], n, k, t, rc, any = 0, want_in;
+    n = xmpp_client_get_pollfds(c->client, fds, 39, &t);
+    if (n < 0)
+        return n;
+    if (t < 0 || t > wait)
+        t = wait;
+    for (k = 0; k < n; k++) {
+        pfd[k].fd = fds[3 * k];
+        pfd[k].events = (short)fds[3 * k + 1];
+        pfd[k].revents = 0;
+    }
+    want_in = !c->stdin_eof && c->line == NULL && c->inlen < sizeof(c->inbuf);
+    if (want_in) {
+        pfd[n].fd = 0;
+        pfd[n].events = POLLIN;
+        pfd[n].revents = 0;
+    }
+    rc = poll(pfd, (nfds_t)(n + want_in), t);
+    if (rc < 0 && errno != EINTR)
+        return XMPP_ERR_STATE;
+    for (k = 0; rc > 0 && k < n; k++) {
+        int ev = 0;
+        if (pfd[k].revents & POLLIN)
+            ev |= XMPP_IO_IN;
+        if (pfd[k].revents & POLLOUT)
+            ev |= XMPP_IO_OUT;
+        if (pfd[k].revents & (POLLERR | POLLHUP | POLLNVAL))
+            ev |= XMPP_IO_ERROR | XMPP_IO_IN | XMPP_IO_OUT;
+        if (ev) {
+            any = 1;
+            if (xmpp_client_socket_action(c->client, pfd[k].fd, ev) == XMPP_ERR_CLOSED)
+                return XMPP_ERR_CLOSED;
+        }
+    }
+    if (want_in && rc > 0 && pfd[n].revents)
+        read_stdin(c);
+    else if (c->line != NULL || (c->stdin_eof && c->inlen > 0))
+        feed_lines(c); /* acknowledgements may have made room */
+    /* timers, and writing what was queued from here */
+    (void)any;
+    return xmpp_client_socket_action(c->client, -1, 0);
 }
 
 /* ---- configuration */
@@ -403,12 +621,13 @@ int main(int argc, char **argv) {
     char *password = NULL;
     unsigned char pin[32];
     int have_pin = 0, allow_plain = 0, i, rc;
-    double timeout = 0;
+    double timeout = 0, keepalive = 0;
     xmpp_session_options *o = NULL;
     xmpp_tls_config *cfg = NULL;
     uint64_t deadline = 0;
 
     memset(&c, 0, sizeof(c));
+    c.reconnect = -1;
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
 #define NEXT() (i + 1 < argc ? argv[++i] : (usage(), exit(EX_USAGE), (char *)NULL))
@@ -444,6 +663,16 @@ int main(int argc, char **argv) {
             tls_max = NEXT();
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
             c.verbose = 1;
+        else if (strcmp(a, "--reconnect") == 0)
+            c.reconnect = 1;
+        else if (strcmp(a, "--no-reconnect") == 0)
+            c.reconnect = 0;
+        else if (strcmp(a, "--keepalive") == 0) {
+            char *end;
+            keepalive = strtod(NEXT(), &end);
+            if (*end || keepalive <= 0)
+                die(EX_USAGE, "--keepalive takes a positive number of seconds");
+        }
         else if (strcmp(a, "--password") == 0)
             die(EX_USAGE, "passwords are never taken from the command line: use --password-file "
                           "or --password-env");
@@ -462,9 +691,26 @@ int main(int argc, char **argv) {
     c.command = argv[i++];
     c.args = argv + i;
     c.nargs = argc - i;
+    if (strcmp(c.command, "send") == 0 || strcmp(c.command, "listen") == 0) {
+        /* --reconnect / --no-reconnect may also follow the command */
+        int j, k = 0;
+        for (j = 0; j < c.nargs; j++) {
+            if (strcmp(c.args[j], "--reconnect") == 0)
+                c.reconnect = 1;
+            else if (strcmp(c.args[j], "--no-reconnect") == 0)
+                c.reconnect = 0;
+            else
+                c.args[k++] = c.args[j];
+        }
+        c.nargs = k;
+        if (c.reconnect < 0)
+            c.reconnect = 1; /* on by default for these two */
+    }
     if (strcmp(c.command, "send") == 0) {
-        if (c.nargs < 2)
-            die(EX_USAGE, "usage: send TO TEXT...");
+        if (c.nargs == 2 && strcmp(c.args[1], "--stdin") == 0)
+            c.from_stdin = 1;
+        else if (c.nargs < 2)
+            die(EX_USAGE, "usage: send TO TEXT... | send TO --stdin");
     } else if (strcmp(c.command, "listen") == 0) {
         if (c.nargs == 2 && strcmp(c.args[0], "--count") == 0) {
             char *end;
@@ -474,6 +720,10 @@ int main(int argc, char **argv) {
         } else if (c.nargs != 0) {
             die(EX_USAGE, "usage: listen [--count N]");
         }
+        c.seen = calloc(SEEN_SLOTS, sizeof(*c.seen));
+        c.seen_fifo = calloc(SEEN_MAX, sizeof(*c.seen_fifo));
+        if (c.seen == NULL || c.seen_fifo == NULL)
+            die(EX_FAIL, "out of memory");
     } else if (strcmp(c.command, "ping") == 0) {
         if (c.nargs > 1)
             die(EX_USAGE, "usage: ping [JID]");
@@ -532,11 +782,22 @@ int main(int argc, char **argv) {
     xmpp_tls_config_unref(cfg);
     if (timeout > 0)
         xmpp_session_options_set_timeouts(o, (unsigned)(timeout * 1000), (unsigned)(timeout * 1000));
+    /* a dead connection (a black hole) is noticed by the keepalive: an
+     * ack request with stream management, else a ping */
+    if (keepalive > 0)
+        xmpp_session_options_set_keepalive(o, (unsigned)(keepalive * 1000),
+                                           (unsigned)(keepalive * 1000));
+    else if (c.reconnect > 0)
+        xmpp_session_options_set_keepalive(o, 30000, 15000);
     xmpp_session_options_set_callbacks(o, on_ready, on_closed, &c);
     if ((rc = xmpp_client_new(&c.client, c.ctx, o)) != XMPP_OK)
         die(EX_FAIL, "cannot create the client: %s", xmpp_strerror(rc));
     xmpp_session_options_free(o);
     c.s = xmpp_client_session(c.client);
+    if (c.reconnect > 0) {
+        xmpp_client_set_reconnect(c.client, 250, 10000, 0);
+        xmpp_client_set_reconnect_fn(c.client, on_reconnect, &c);
+    }
     if (strcmp(c.command, "listen") == 0)
         xmpp_session_add_handler(c.s, "message", NULL, NULL, on_message, &c, NULL);
     if (server != NULL) {
@@ -571,6 +832,8 @@ int main(int argc, char **argv) {
     if (timeout > 0)
         deadline = now_ms() + (uint64_t)(timeout * 1000);
     xmpp_client_connect(c.client);
+    if (c.from_stdin)
+        feed_lines(&c);
     while (!c.done) {
         int wait = 1000;
         if (deadline) {
@@ -588,8 +851,28 @@ int main(int argc, char **argv) {
             if (deadline - now < (uint64_t)wait)
                 wait = (int)(deadline - now);
         }
-        if (xmpp_client_run_once(c.client, wait) == XMPP_ERR_CLOSED)
+        if (c.from_stdin) {
+            if (loop_once(&c, wait) == XMPP_ERR_CLOSED)
+                break;
+        } else if (xmpp_client_run_once(c.client, wait) == XMPP_ERR_CLOSED) {
             break;
+        }
+    }
+    if (c.from_stdin && !c.done) {
+        unsigned long total = c.lines + (c.line ? 1 : 0);
+        fprintf(stderr, "xmpp-cli: %lu of %lu line(s) not acknowledged by the server\n",
+                total - c.acked, total);
+        if (c.exit_code == EX_OK)
+            c.exit_code = EX_FAIL;
+    }
+    {
+        unsigned long rec = 0, res = 0;
+        xmpp_client_stats(c.client, &rec, &res);
+        if (c.from_stdin || rec > 0)
+            fprintf(stderr, "xmpp-cli: %s%lu reconnect(s), %lu stream(s) resumed\n",
+                    c.from_stdin ? "" : "", rec, res);
+        if (c.from_stdin)
+            fprintf(stderr, "xmpp-cli: %lu line(s) sent, %lu acknowledged\n", c.lines, c.acked);
     }
     if (!c.done && c.exit_code == EX_OK && xmpp_session_get_state(c.s) == XMPP_STATE_CLOSED)
         c.exit_code = exit_for_cause(xmpp_session_get_error(c.s, NULL, NULL));
@@ -604,8 +887,9 @@ int main(int argc, char **argv) {
         c.done = done_before;
     }
     xmpp_client_free(c.client);
-    for (i = 0; i < c.nseen; i++)
-        free(c.seen[i]);
+    free(c.seen);
+    free(c.seen_fifo);
+    free(c.line);
     xmpp_ctx_free(c.ctx);
     return c.exit_code;
 }
