@@ -623,17 +623,17 @@ static void test_byte_at_a_time(void **state) {
                       "</message> ",
                       10000, "", &n2);
     lc bulk, one, half;
-    double t1, t2;
     (void)state;
+    /* Byte-at-a-time feeding yields the same stanzas as one bulk feed.
+     * That its cost is linear is measured by `make bench` (callgrind
+     * instruction counts), not timed here. */
     hash_run(s2, n2, n2, &bulk);
-    t2 = hash_run(s2, n2, 1, &one);
+    hash_run(s2, n2, 1, &one);
     assert_int_equal(bulk.n, 10000);
     assert_int_equal(one.n, 10000);
     assert_true(bulk.hash == one.hash);
-    t1 = hash_run(s1, n1, 1, &half);
+    hash_run(s1, n1, 1, &half);
     assert_int_equal(half.n, 5000);
-    /* linear: twice the input costs about twice the time, not four times */
-    assert_true(t2 < 3.0 * t1 + 0.05);
     free(s1);
     free(s2);
 }
