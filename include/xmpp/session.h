@@ -692,6 +692,38 @@ XMPP_EXTERN int xmpp_session_sm_export(const xmpp_session *s, char **out, size_t
  */
 XMPP_EXTERN int xmpp_session_sm_import(xmpp_session *s, const char *data, size_t len);
 
+/* ---- client state (XEP-0352) and server limits (XEP-0478) --------------- */
+
+/**
+ * Tells the server whether the user is actively using the client
+ * (XEP-0352): an inactive client gets less urgent traffic (presence,
+ * chat states) batched or dropped by the server, saving battery and data.
+ * The state is remembered: it is sent at once when the server offers CSI,
+ * and again on every new (not resumed) session that does; a resumed
+ * stream keeps the state the server knew. The default is active.
+ * @param s the session.
+ * @param active 1 for active, 0 for inactive.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_set_active(xmpp_session *s, int active);
+
+/** Whether the current stream offers client state indication (XEP-0352). */
+XMPP_EXTERN int xmpp_session_csi_supported(const xmpp_session *s);
+
+/**
+ * The limits the server announced for this stream (XEP-0478). A stanza
+ * larger than max_bytes is refused by xmpp_session_send() with
+ * ::XMPP_ERR_LIMIT (the server would end the stream); with idle_seconds
+ * the session writes a whitespace keepalive before the server's limit.
+ * @param s the session.
+ * @param max_bytes receives the largest stanza the server accepts, 0 if
+ *        it announced none (may be NULL).
+ * @param idle_seconds receives the server's idle limit, 0 if none (may be NULL).
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_server_limits(const xmpp_session *s, size_t *max_bytes,
+                                           unsigned *idle_seconds);
+
 #ifdef __cplusplus
 }
 #endif

@@ -403,6 +403,11 @@ void xmpp__neg_ready(xmpp_session *s) {
     s->neg_deadline = 0;
     xmpp__log(s->ctx, XMPP_LOG_INFO, "session", "ready as %s%s", s->bound_jid,
               s->sm.resumed ? " (stream resumed)" : "");
+    /* a new session starts active (XEP-0352 §3); a resumed one keeps
+     * what the server knew */
+    if (!s->sm.resumed)
+        s->csi_sent_inactive = 0;
+    xmpp__csi_sync(s);
     /* what was queued while not ready goes first (XEP-0198 re-sends, or
      * stanzas given while reconnecting) */
     xmpp__sm_flush(s);
@@ -499,8 +504,31 @@ static void bind_stanza(xmpp_session *s, const xmpp_stanza *st) {
 }
 
 /* ---- features */
+/* XEP-0478: a strictly decimal count, else 0 (ignored). */
+static unsigned long limit_value(const xmpp_stanza *limits, const char *name) {
+    const xmpp_stanza *e = xmpp_stanza_child(limits, name, XMPP_NS_LIMITS);
+    const xmpp_stanza *t = e ? xmpp_stanza_first_child(e) : NULL;
+    const char *v = t && xmpp_stanza_is_text(t) ? xmpp_stanza_text_ptr(t) : NULL;
+    unsigned long x = 0;
+    size_t i;
+    if (v == NULL || v[0] == '\0' || strlen(v) > 9)
+        return 0;
+    for (i = 0; v[i]; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return 0;
+        x = x * 10 + (unsigned long)(v[i] - '0');
+    }
+    return x;
+}
+
 static void features(xmpp_session *s, const xmpp_stanza *st) {
-    const xmpp_stanza *sess;
+    const xmpp_stanza *sess, *limits;
+    /* XEP-0478: the server's limits, re-read with every features element */
+    limits = xmpp_stanza_child(st, "limits", XMPP_NS_LIMITS);
+    s->limit_max_bytes = limits ? (size_t)limit_value(limits, "max-bytes") : 0;
+    s->limit_idle_ms = limits ? (unsigned)limit_value(limits, "idle-seconds") * 1000u : 0;
+    if (s->limit_max_bytes && s->limit_max_bytes < 512)
+        s->limit_max_bytes = 0; /* absurd: RFC 6120 §13.12 promises 10000 */
     if (!s->tls_up && s->o.tls_mode != XMPP_TLS_NONE) {
         if (xmpp_stanza_child(st, "starttls", XMPP_NS_TLS) != NULL) {
             s->step = STEP_PROCEED;
@@ -530,6 +558,7 @@ static void features(xmpp_session *s, const xmpp_stanza *st) {
     sess = xmpp_stanza_child(st, "session", XMPP_NS_SESSION);
     s->session_needed = sess != NULL && xmpp_stanza_child(sess, "optional", NULL) == NULL;
     s->sm.offered = xmpp_stanza_child(st, "sm", XMPP_NS_SM) != NULL;
+    s->csi_offered = xmpp_stanza_child(st, "csi", XMPP_NS_CSI) != NULL;
     /* XEP-0198 §5: resume instead of binding when the last stream can be */
     if (xmpp__sm_try_resume(s) || s->step == STEP_CLOSED)
         return;

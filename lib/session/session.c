@@ -143,6 +143,7 @@ static void pump_tls(xmpp_session *s) {
 }
 
 void xmpp__session_write(xmpp_session *s, const char *data, size_t len) {
+    s->last_tx = s->now;
     if (s->tls != NULL && s->tls_up) {
         int rc = xmpp_tls_write(s->tls, (const uint8_t *)data, len);
         if (rc < 0) {
@@ -187,6 +188,8 @@ int xmpp__session_write_stanza(xmpp_session *s, const xmpp_stanza *st, size_t *b
     rc = xmpp__stanza_serialize_buf(st, XMPP_NS_CLIENT, &tmp);
     if (bytes)
         *bytes = tmp.len;
+    if (rc == XMPP_OK && s->limit_max_bytes && tmp.len > s->limit_max_bytes)
+        rc = XMPP_ERR_LIMIT; /* XEP-0478: the server would close the stream */
     if (rc == XMPP_OK) {
         xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "SEND %.*s",
                   (int)(tmp.len > 2000 ? 2000 : tmp.len), tmp.data);
@@ -435,6 +438,9 @@ static int reset_connection(xmpp_session *s) {
     s->neg_deadline = 0;
     s->sm.resumed = 0;
     s->sm.offered = 0;
+    s->csi_offered = 0;
+    s->limit_max_bytes = 0;
+    s->limit_idle_ms = 0;
     s->step = STEP_IDLE;
     return XMPP_OK;
 }
@@ -526,12 +532,17 @@ uint64_t xmpp_session_next_deadline(const xmpp_session *s) {
     }
     if (xmpp__sm_deadline(s) < d)
         d = xmpp__sm_deadline(s);
+    if (s->step == STEP_READY && s->limit_idle_ms && s->last_tx + s->limit_idle_ms / 2 < d)
+        d = s->last_tx + s->limit_idle_ms / 2;
     return d;
 }
 
 static void keepalive(xmpp_session *s, uint64_t now) {
     xmpp_stanza *iq = NULL;
     char id[32];
+    /* XEP-0478: traffic before the server's idle limit runs out */
+    if (s->step == STEP_READY && s->limit_idle_ms && now >= s->last_tx + s->limit_idle_ms / 2)
+        xmpp__session_write(s, " ", 1);
     if (s->step != STEP_READY || !s->o.ka_idle_ms)
         return;
     if (s->ping_deadline && now >= s->ping_deadline) {
@@ -660,4 +671,39 @@ const char *xmpp_session_mechanism(const xmpp_session *s) {
 
 int xmpp_session_sasl_pins(const xmpp_session *s) {
     return s != NULL && s->authenticated && s->sasl_pins;
+}
+
+/* ---- XEP-0352 client state indication */
+void xmpp__csi_sync(xmpp_session *s) {
+    if (s->step != STEP_READY || !s->csi_offered || s->csi_inactive == s->csi_sent_inactive)
+        return;
+    if (s->csi_inactive)
+        xmpp__session_write(s, "<inactive xmlns='" XMPP_NS_CSI "'/>",
+                            sizeof("<inactive xmlns='" XMPP_NS_CSI "'/>") - 1);
+    else
+        xmpp__session_write(s, "<active xmlns='" XMPP_NS_CSI "'/>",
+                            sizeof("<active xmlns='" XMPP_NS_CSI "'/>") - 1);
+    s->csi_sent_inactive = s->csi_inactive;
+}
+
+int xmpp_session_set_active(xmpp_session *s, int active) {
+    if (s == NULL)
+        return XMPP_ERR_INVALID;
+    s->csi_inactive = !active;
+    xmpp__csi_sync(s);
+    return XMPP_OK;
+}
+
+int xmpp_session_csi_supported(const xmpp_session *s) {
+    return s != NULL && s->csi_offered;
+}
+
+int xmpp_session_server_limits(const xmpp_session *s, size_t *max_bytes, unsigned *idle_seconds) {
+    if (s == NULL)
+        return XMPP_ERR_INVALID;
+    if (max_bytes)
+        *max_bytes = s->limit_max_bytes;
+    if (idle_seconds)
+        *idle_seconds = s->limit_idle_ms / 1000u;
+    return XMPP_OK;
 }

@@ -21,6 +21,8 @@ struct xmpp__sasl;
 #define XMPP_NS_PING "urn:xmpp:ping"
 #define XMPP_NS_SM "urn:xmpp:sm:3"
 #define XMPP_NS_DELAY "urn:xmpp:delay"
+#define XMPP_NS_CSI "urn:xmpp:csi:0"
+#define XMPP_NS_LIMITS "urn:xmpp:stream-limits:0"
 
 struct xmpp_session_options {
     xmpp_ctx *ctx;
@@ -171,6 +173,14 @@ struct xmpp_session {
     char *redirect;
     xmpp_stanza *err_app;
     xmpp_sm sm;
+    /* XEP-0352 client state */
+    int csi_offered;       /* the current stream offers it */
+    int csi_inactive;      /* what the application wants */
+    int csi_sent_inactive; /* what the server knows (for this SM session) */
+    /* XEP-0478 stream limits announced by the server (0: none) */
+    size_t limit_max_bytes;
+    unsigned limit_idle_ms;
+    uint64_t last_tx;
 };
 
 /* session.c */
@@ -206,6 +216,8 @@ int xmpp__sm_keepalive(xmpp_session *s);
 void xmpp__sm_closing(xmpp_session *s);
 void xmpp__sm_free(xmpp_session *s);
 void xmpp__sm_flush(xmpp_session *s);
+
+void xmpp__csi_sync(xmpp_session *s);
 
 /* dispatch.c */
 void xmpp__dispatch(xmpp_session *s, xmpp_stanza *st);

@@ -178,6 +178,7 @@ void xmpp__sm_flush(xmpp_session *s) {
     while (s->step == STEP_READY && s->sm.n_unacked < s->sm.n_queued) {
         xmpp_sm_entry *e = s->sm.head;
         size_t i;
+        int rc;
         if (!s->sm.enabled) {
             /* only pending entries are left: the head is one */
             e = pop_head(s);
@@ -185,7 +186,12 @@ void xmpp__sm_flush(xmpp_session *s) {
                 e->resend = 0;
                 add_delay(s, e);
             }
-            if (s->step != STEP_READY || xmpp__session_write_stanza(s, e->st, NULL) != XMPP_OK) {
+            rc = s->step == STEP_READY ? xmpp__session_write_stanza(s, e->st, NULL) : XMPP_ERR_STATE;
+            if (rc == XMPP_ERR_LIMIT) { /* XEP-0478: too big for this server */
+                complete(s, e, XMPP_SENT_RETURNED);
+                continue;
+            }
+            if (rc != XMPP_OK) {
                 if (s->step != STEP_CLOSED)
                     xmpp__session_end(s, XMPP_CAUSE_NOMEM);
                 complete(s, e, XMPP_SENT_RETURNED);
@@ -194,8 +200,28 @@ void xmpp__sm_flush(xmpp_session *s) {
             complete(s, e, XMPP_SENT_UNTRACKED);
             continue;
         }
-        for (i = 0; i < s->sm.n_unacked; i++)
-            e = e->next;
+        {
+            xmpp_sm_entry *prev = NULL;
+            for (i = 0; i < s->sm.n_unacked; i++) {
+                prev = e;
+                e = e->next;
+            }
+            if (s->limit_max_bytes && e->bytes > s->limit_max_bytes) {
+                /* XEP-0478: queued before this server's limit was known;
+                 * writing it would end the stream */
+                if (prev)
+                    prev->next = e->next;
+                else
+                    s->sm.head = e->next;
+                if (s->sm.tail == e)
+                    s->sm.tail = prev;
+                s->sm.n_queued--;
+                s->sm.bytes -= e->bytes;
+                e->next = NULL;
+                complete(s, e, XMPP_SENT_RETURNED);
+                continue;
+            }
+        }
         if (write_entry(s, e) != XMPP_OK) {
             if (s->step != STEP_CLOSED)
                 xmpp__session_end(s, XMPP_CAUSE_NOMEM);
@@ -306,6 +332,10 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
     if ((rc = xmpp__stanza_serialize_buf(st, XMPP_NS_CLIENT, &tmp)) != XMPP_OK) {
         xmpp__buf_free(&tmp);
         return rc;
+    }
+    if (!internal && s->limit_max_bytes && tmp.len > s->limit_max_bytes) {
+        xmpp__buf_free(&tmp);
+        return XMPP_ERR_LIMIT; /* XEP-0478 */
     }
     if (!internal && (s->sm.n_queued + 1 > s->o.sm_max_stanzas ||
                       s->sm.bytes + tmp.len > s->o.sm_max_bytes)) {
