@@ -104,7 +104,14 @@ static void fix_free(struct fix *f) {
 }
 
 /* Logs in over plaintext with PLAIN and binds; leaves the output empty. */
+static struct fix *login_with(const char *jid, const char *bound, const char *features);
+
 static struct fix *login(const char *jid, const char *bound) {
+    return login_with(jid, bound, FEAT_BIND);
+}
+
+/* Logs in; `features` is the features element after authentication. */
+static struct fix *login_with(const char *jid, const char *bound, const char *features) {
     struct fix *f = fix_new(jid, 1);
     char res[512];
     const char *id;
@@ -117,7 +124,12 @@ static struct fix *login(const char *jid, const char *bound) {
     server(f, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
     assert_non_null(strstr(f->out, "<stream:stream to='example.com'"));
     take(f);
-    server(f, HDR FEAT_BIND);
+    assert_true(strlen(HDR) + strlen(features) < 1024);
+    {
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%s%s", HDR, features);
+        server(f, buf);
+    }
     assert_non_null(strstr(f->out, "<bind xmlns=\"urn:ietf:params:xml:ns:xmpp-bind\""));
     id = strstr(f->out, "id=\"");
     assert_non_null(id);
@@ -660,9 +672,85 @@ static void test_torture(void **state) {
     assert_true(th_torture(torture_scenario, NULL) > 10);
 }
 
+/* XEP-0352: the state goes out only where the server offers CSI, is not
+ * repeated, and a new session starts from "active" again. */
+static void test_csi(void **state) {
+    struct fix *f;
+    (void)state;
+    f = login_with("alice@example.com", "alice@example.com/r",
+                   "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+                   "<csi xmlns='urn:xmpp:csi:0'/></stream:features>");
+    assert_int_equal(f->ready, 1);
+    assert_int_equal(xmpp_session_csi_supported(f->s), 1);
+    assert_null(strstr(f->out, "urn:xmpp:csi:0")); /* active is the default */
+    take(f);
+    assert_int_equal(xmpp_session_set_active(f->s, 0), XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<inactive xmlns='urn:xmpp:csi:0'/>"));
+    take(f);
+    assert_int_equal(xmpp_session_set_active(f->s, 0), XMPP_OK);
+    pump(f);
+    assert_int_equal(f->out_len, 0); /* unchanged: nothing sent */
+    assert_int_equal(xmpp_session_set_active(f->s, 1), XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<active xmlns='urn:xmpp:csi:0'/>"));
+    fix_free(f);
+
+    /* a server without CSI: remembered, never sent */
+    f = login("alice@example.com", "alice@example.com/r");
+    assert_int_equal(xmpp_session_csi_supported(f->s), 0);
+    take(f);
+    assert_int_equal(xmpp_session_set_active(f->s, 0), XMPP_OK);
+    pump(f);
+    assert_null(strstr(f->out, "csi"));
+    fix_free(f);
+}
+
+/* XEP-0478: max-bytes refuses a stanza the server would reject;
+ * idle-seconds gets whitespace before the server's deadline. */
+static void test_stream_limits(void **state) {
+    struct fix *f;
+    xmpp_stanza *m = NULL;
+    char big[2048];
+    size_t maxb = 0;
+    unsigned idle = 0;
+    (void)state;
+    f = login_with("alice@example.com", "alice@example.com/r",
+                   "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+                   "<limits xmlns='urn:xmpp:stream-limits:0'><max-bytes>1000</max-bytes>"
+                   "<idle-seconds>60</idle-seconds></limits></stream:features>");
+    assert_int_equal(xmpp_session_server_limits(f->s, &maxb, &idle), XMPP_OK);
+    assert_int_equal(maxb, 1000);
+    assert_int_equal(idle, 60);
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(xmpp_message_new(&m, f->ctx, "chat", "bob@example.com", "b1", big), XMPP_OK);
+    take(f);
+    assert_int_equal(xmpp_session_send(f->s, m), XMPP_ERR_LIMIT);
+    xmpp_stanza_unref(m);
+    assert_int_equal(xmpp_message_new(&m, f->ctx, "chat", "bob@example.com", "b2", "small"),
+                     XMPP_OK);
+    assert_int_equal(xmpp_session_send(f->s, m), XMPP_OK);
+    xmpp_stanza_unref(m);
+    pump(f);
+    assert_non_null(strstr(f->out, "small"));
+    assert_null(strstr(f->out, "xxxx"));
+    /* idle: whitespace within half the server's limit */
+    assert_true(xmpp_session_next_deadline(f->s) <= f->now + 30000);
+    take(f);
+    f->now += 30000;
+    assert_int_equal(xmpp_session_handle_timeout(f->s, f->now), XMPP_OK);
+    pump(f);
+    assert_string_equal(f->out, " ");
+    assert_int_equal(xmpp_session_get_state(f->s), XMPP_STATE_READY);
+    fix_free(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_login_plain),
+        cmocka_unit_test(test_csi),
+        cmocka_unit_test(test_stream_limits),
         cmocka_unit_test(test_bytewise_login),
         cmocka_unit_test(test_dispatch_and_service_unavailable),
         cmocka_unit_test(test_iq_sender_checks),
