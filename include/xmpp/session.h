@@ -724,6 +724,20 @@ XMPP_EXTERN int xmpp_session_csi_supported(const xmpp_session *s);
 XMPP_EXTERN int xmpp_session_server_limits(const xmpp_session *s, size_t *max_bytes,
                                            unsigned *idle_seconds);
 
+/**
+ * Turns on stream compression (XEP-0138, zlib) when the server offers it:
+ * off by default. Negotiated only after TLS and authentication, for links
+ * where bytes are expensive; compressing under TLS lets an observer learn
+ * from sizes (CRIME-style attacks), so leave it off unless needed.
+ * Inflation is bounded (at most 1 MiB plus 64 times the compressed bytes
+ * over any stretch of the stream): a compression bomb ends the session
+ * with a policy-violation stream error, without using more memory.
+ * @param opts the options.
+ * @param on non-zero to use compression when offered.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_compression(xmpp_session_options *opts, int on);
+
 #ifdef __cplusplus
 }
 #endif

@@ -522,7 +522,7 @@ static unsigned long limit_value(const xmpp_stanza *limits, const char *name) {
 }
 
 static void features(xmpp_session *s, const xmpp_stanza *st) {
-    const xmpp_stanza *sess, *limits;
+    const xmpp_stanza *limits;
     /* XEP-0478: the server's limits, re-read with every features element */
     limits = xmpp_stanza_child(st, "limits", XMPP_NS_LIMITS);
     s->limit_max_bytes = limits ? (size_t)limit_value(limits, "max-bytes") : 0;
@@ -549,6 +549,15 @@ static void features(xmpp_session *s, const xmpp_stanza *st) {
         start_sasl(s, st);
         return;
     }
+    /* XEP-0138: after TLS and authentication, before binding */
+    if (xmpp__compress_try(s, st) || s->step == STEP_CLOSED)
+        return;
+    xmpp__neg_post_auth(s, st);
+}
+
+/* Binding or resumption, from the features after authentication. */
+void xmpp__neg_post_auth(xmpp_session *s, const xmpp_stanza *st) {
+    const xmpp_stanza *sess;
     if (xmpp_stanza_child(st, "bind", XMPP_NS_BIND) == NULL) {
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_NONE,
                            "server offers no resource binding");
@@ -636,6 +645,9 @@ void xmpp__neg_stanza(xmpp_session *s, xmpp_stanza *st) {
     case STEP_SM_RESUME:
         xmpp__sm_neg_stanza(s, st);
         return;
+    case STEP_COMPRESS:
+        xmpp__compress_stanza(s, st);
+        return;
     default:
         /* a second features element, or anything while waiting for a
          * header or TLS: out of order (NEG-04) */
@@ -651,4 +663,58 @@ void xmpp__neg_free(xmpp_session *s) {
     if (s->tls)
         xmpp_tls_free(s->tls);
     s->tls = NULL;
+}
+
+/* ---- stream compression (XEP-0138): zlib only, off by default, only on an
+ * authenticated stream protected by TLS (or with plaintext explicitly
+ * allowed for testing). Compression under TLS can leak secrets through
+ * sizes (CRIME-style); it is for constrained links that need it. */
+int xmpp__compress_try(xmpp_session *s, const xmpp_stanza *features) {
+    const xmpp_stanza *c = xmpp_stanza_child(features, "compression", XMPP_NS_COMPRESS_FEATURE);
+    const xmpp_stanza *m;
+    int zlib = 0;
+    if (!s->o.compress || c == NULL || s->z != NULL || !s->authenticated ||
+        (!s->tls_up && !s->o.allow_plain))
+        return 0;
+    for (m = xmpp_stanza_child(c, "method", NULL); m; m = xmpp_stanza_next_match(m, "method", NULL)) {
+        const xmpp_stanza *t = xmpp_stanza_first_child(m);
+        if (t && xmpp_stanza_is_text(t) && strcmp(xmpp_stanza_text_ptr(t), "zlib") == 0)
+            zlib = 1;
+    }
+    if (!zlib)
+        return 0;
+    /* the features decide binding once compression is settled */
+    xmpp_stanza_unref(s->post_auth_features);
+    s->post_auth_features = NULL;
+    if (xmpp_stanza_copy(&s->post_auth_features, features) != XMPP_OK) {
+        xmpp__session_end(s, XMPP_CAUSE_NOMEM);
+        return 1;
+    }
+    s->step = STEP_COMPRESS;
+    xmpp__session_write(s,
+                        "<compress xmlns='" XMPP_NS_COMPRESS "'><method>zlib</method></compress>",
+                        sizeof("<compress xmlns='" XMPP_NS_COMPRESS
+                               "'><method>zlib</method></compress>") - 1);
+    return 1;
+}
+
+void xmpp__compress_stanza(xmpp_session *s, xmpp_stanza *st) {
+    xmpp_stanza *f = s->post_auth_features;
+    if (is(st, "compressed", XMPP_NS_COMPRESS)) {
+        xmpp_stanza_unref(f);
+        s->post_auth_features = NULL;
+        s->start_compress = 1; /* a new stream, compressed, after this feed */
+        s->restart = 1;
+        return;
+    }
+    if (is(st, "failure", XMPP_NS_COMPRESS)) {
+        /* XEP-0138 §6: carry on uncompressed */
+        xmpp__log(s->ctx, XMPP_LOG_WARN, "session", "server refused compression; continuing without");
+        s->post_auth_features = NULL;
+        xmpp__neg_post_auth(s, f);
+        xmpp_stanza_unref(f);
+        return;
+    }
+    xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNSUPPORTED_STANZA_TYPE,
+                       "unexpected answer to <compress/>");
 }

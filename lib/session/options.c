@@ -265,6 +265,13 @@ int xmpp_session_options_set_sm_policy(xmpp_session_options *o, xmpp_sm_policy p
     return XMPP_OK;
 }
 
+int xmpp_session_options_set_compression(xmpp_session_options *o, int on) {
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    o->compress = on != 0;
+    return XMPP_OK;
+}
+
 /* Deep copy into the session. */
 int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_options *src);
 int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_options *src) {

@@ -9,6 +9,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "filter/compress.h"
 #include "filter/tls.h"
 #include "stream/sasl.h"
 
@@ -119,6 +120,8 @@ void xmpp_session_free(xmpp_session *s) {
     s->in_callback--;
     xmpp__handlers_free(s);
     xmpp__neg_free(s);
+    xmpp__zlib_free(s->z);
+    xmpp_stanza_unref(s->post_auth_features);
     xmpp_xml_parser_free(s->parser);
     xmpp__buf_free(&s->out);
     xmpp_jid_free(s->jid);
@@ -142,8 +145,28 @@ static void pump_tls(xmpp_session *s) {
     }
 }
 
+static void write_wire(xmpp_session *s, const char *data, size_t len);
+
 void xmpp__session_write(xmpp_session *s, const char *data, size_t len) {
     s->last_tx = s->now;
+    if (s->z != NULL) {
+        /* XEP-0138: every write is flushed, so the server can inflate it
+         * at once */
+        xmpp_buf zb;
+        int rc;
+        xmpp__buf_init(&zb, s->ctx);
+        rc = xmpp__zlib_compress(s->z, data, len, &zb);
+        if (rc == XMPP_OK && !zb.oom)
+            write_wire(s, zb.data, zb.len);
+        xmpp__buf_free(&zb);
+        if (rc != XMPP_OK || zb.oom)
+            xmpp__session_end(s, XMPP_CAUSE_NOMEM);
+        return;
+    }
+    write_wire(s, data, len);
+}
+
+static void write_wire(xmpp_session *s, const char *data, size_t len) {
     if (s->tls != NULL && s->tls_up) {
         int rc = xmpp_tls_write(s->tls, (const uint8_t *)data, len);
         if (rc < 0) {
@@ -276,7 +299,35 @@ void xmpp__session_fail(xmpp_session *s, xmpp_disconnect_cause cause,
 }
 
 /* ---- input */
+static void feed_plain(xmpp_session *s, const char *data, size_t len);
+
+static int inflate_sink(void *ud, const char *data, size_t len) {
+    xmpp_session *s = ud;
+    feed_plain(s, data, len);
+    return s->step == STEP_CLOSED || s->restart ? 1 : 0;
+}
+
 static void feed_xml(xmpp_session *s, const char *data, size_t len) {
+    int rc;
+    if (s->z == NULL) {
+        feed_plain(s, data, len);
+        return;
+    }
+    rc = xmpp__zlib_decompress(s->z, data, len, inflate_sink, s);
+    if (rc == XMPP_OK || s->step == STEP_CLOSED || rc == 1)
+        return;
+    if (rc == XMPP_ERR_NOMEM)
+        xmpp__session_end(s, XMPP_CAUSE_NOMEM);
+    else if (rc == XMPP_ERR_LIMIT) /* SECURITY.md: the compression bomb */
+        xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_POLICY_VIOLATION,
+                           "compressed data inflates beyond the limit");
+    else
+        xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNDEFINED_CONDITION,
+                           xmpp__zlib_error(s->z) ? xmpp__zlib_error(s->z)
+                                                  : "corrupt compressed data");
+}
+
+static void feed_plain(xmpp_session *s, const char *data, size_t len) {
     int rc = xmpp_xml_parser_feed(s->parser, data, len);
     if (rc == XMPP_ERR_STREAM) {
         const char *text = NULL;
@@ -308,6 +359,15 @@ static const char *describe_verify(const xmpp_tls_verify_result *vr, char *buf, 
         snprintf(buf + n, size - n, " (reference identity %s)",
                  xmpp_tls_verify_result_reference(vr) ? xmpp_tls_verify_result_reference(vr) : "?");
     return buf;
+}
+
+/* After <compressed/>: the new stream is compressed both ways. */
+static int start_compression(xmpp_session *s) {
+    if (!s->start_compress)
+        return XMPP_OK;
+    s->start_compress = 0;
+    xmpp__log(s->ctx, XMPP_LOG_INFO, "session", "stream compression (zlib) on");
+    return xmpp__zlib_new(&s->z, s->ctx, -1);
 }
 
 /* Runs the TLS handshake; on completion the stream (re)starts. */
@@ -364,7 +424,7 @@ static void tls_input(xmpp_session *s, const void *data, size_t len) {
             /* SASL success: the server speaks again only after our new
              * header, so whatever else this read held is discarded. */
             s->restart = 0;
-            if (xmpp_xml_parser_reset(s->parser) != XMPP_OK) {
+            if (xmpp_xml_parser_reset(s->parser) != XMPP_OK || start_compression(s) != XMPP_OK) {
                 xmpp__session_end(s, XMPP_CAUSE_NOMEM);
                 return;
             }
@@ -400,7 +460,7 @@ int xmpp_session_recv(xmpp_session *s, const void *data, size_t len, uint64_t no
                 xmpp__neg_tls_begin(s);
         } else if (s->step != STEP_CLOSED && s->restart) {
             s->restart = 0;
-            if (xmpp_xml_parser_reset(s->parser) != XMPP_OK)
+            if (xmpp_xml_parser_reset(s->parser) != XMPP_OK || start_compression(s) != XMPP_OK)
                 xmpp__session_end(s, XMPP_CAUSE_NOMEM);
             else
                 xmpp__neg_send_header(s);
@@ -415,6 +475,11 @@ int xmpp_session_recv(xmpp_session *s, const void *data, size_t len, uint64_t no
  * for resumption) stays. */
 static int reset_connection(xmpp_session *s) {
     xmpp__neg_free(s);
+    xmpp__zlib_free(s->z);
+    s->z = NULL;
+    s->start_compress = 0;
+    xmpp_stanza_unref(s->post_auth_features);
+    s->post_auth_features = NULL;
     if (xmpp_xml_parser_reset(s->parser) != XMPP_OK)
         return XMPP_ERR_NOMEM;
     xmpp__buf_reset(&s->out);

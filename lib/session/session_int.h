@@ -11,6 +11,7 @@
 #include "xml/parser.h"
 
 struct xmpp_tls;
+struct xmpp__zlib;
 struct xmpp__sasl;
 
 #define XMPP_NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
@@ -22,6 +23,8 @@ struct xmpp__sasl;
 #define XMPP_NS_SM "urn:xmpp:sm:3"
 #define XMPP_NS_DELAY "urn:xmpp:delay"
 #define XMPP_NS_CSI "urn:xmpp:csi:0"
+#define XMPP_NS_COMPRESS_FEATURE "http://jabber.org/features/compress"
+#define XMPP_NS_COMPRESS "http://jabber.org/protocol/compress"
 #define XMPP_NS_LIMITS "urn:xmpp:stream-limits:0"
 
 struct xmpp_session_options {
@@ -47,6 +50,7 @@ struct xmpp_session_options {
     xmpp_sm_policy sm_policy;
     xmpp_sent_fn sm_returned;
     void *sm_returned_ud;
+    int compress; /* XEP-0138 wanted */
 };
 
 /* Negotiation steps (RFC 6120 §4–§7), in order. */
@@ -58,6 +62,7 @@ typedef enum {
     STEP_PROCEED,      /* <starttls/> sent */
     STEP_TLS,          /* STARTTLS handshake */
     STEP_SASL,         /* <auth/> sent */
+    STEP_COMPRESS,     /* XEP-0138 <compress/> sent */
     STEP_BIND,         /* bind IQ sent */
     STEP_SESSION,      /* legacy session IQ sent */
     STEP_SM_RESUME,    /* XEP-0198 <resume/> sent */
@@ -181,6 +186,10 @@ struct xmpp_session {
     size_t limit_max_bytes;
     unsigned limit_idle_ms;
     uint64_t last_tx;
+    /* XEP-0138 */
+    struct xmpp__zlib *z;      /* active on this stream */
+    int start_compress;        /* <compressed/> seen: restart compressed after this feed */
+    xmpp_stanza *post_auth_features; /* kept while <compress/> is pending */
 };
 
 /* session.c */
@@ -218,6 +227,11 @@ void xmpp__sm_free(xmpp_session *s);
 void xmpp__sm_flush(xmpp_session *s);
 
 void xmpp__csi_sync(xmpp_session *s);
+
+/* compression (negotiate.c) */
+int xmpp__compress_try(xmpp_session *s, const xmpp_stanza *features);
+void xmpp__compress_stanza(xmpp_session *s, xmpp_stanza *st);
+void xmpp__neg_post_auth(xmpp_session *s, const xmpp_stanza *features);
 
 /* dispatch.c */
 void xmpp__dispatch(xmpp_session *s, xmpp_stanza *st);
