@@ -62,6 +62,8 @@ def check(name, cond, detail=""):
         print("ok: %s" % name, flush=True)
     else:
         FAILED.append(name)
+        if len(detail) > 600:
+            detail = detail[:600] + "..."
         print("FAIL: %s%s" % (name, (" (%s)" % detail) if detail else ""), flush=True)
     return cond
 
