@@ -847,6 +847,29 @@ def tls_checks(work, xmpp, tlsrv):
               and c.end == "reset", "%s data=%d recs=%r partial=%r end=%s" % (r, len(data), recs, partial, c.end))
         c.close()
 
+        # cut-after-records next 2 reset, counted from the start of TLS:
+        # compare with the records of an undisturbed handshake
+        ref = TLSClient(P.port)
+        ref.negotiate()
+        ref.handshake()
+        ref_recs, _ = tls_tail(ref.raw)
+        ref.close()
+        apps = [k for k, (t, _) in enumerate(ref_recs) if t == 23]
+        want = ref_recs[:apps[1] + 1] if len(apps) >= 2 else None
+        r = P.cmd("cut-after-records next 2 server reset")
+        c = TLSClient(P.port)
+        c.negotiate()
+        try:
+            c.handshake()
+            exc = None
+        except Exception as e:
+            exc = e
+        recs, partial = tls_tail(c.raw)
+        check("cut-after-records next 2 reset: handshake records up to the 2nd application-data one, then reset",
+              want is not None and recs == want and partial is None and c.end == "reset" and tls_error(exc),
+              "ref=%r got=%r partial=%r end=%s exc=%r" % (ref_recs, recs, partial, c.end, exc))
+        c.close()
+
         # cut-after-records next 0: lands in the handshake
         r = P.cmd("cut-after-records next 0 server")
         c = TLSClient(P.port)
@@ -927,7 +950,7 @@ def tls_checks(work, xmpp, tlsrv):
         c.close()
 
         st = P.stats()
-        check("stats: TLS fault counters", st["cut_tls"] == 3 and st["cut_after_records"] == 3
+        check("stats: TLS fault counters", st["cut_tls"] == 3 and st["cut_after_records"] == 4
               and st["at_step"] == 3, "%r" % st)
     finally:
         P.stop()
