@@ -848,7 +848,8 @@ def tls_checks(work, xmpp, tlsrv):
         c.close()
 
         # cut-after-records next 2 reset, counted from the start of TLS:
-        # compare with the records of an undisturbed handshake
+        # compare with the record types of an undisturbed handshake (not the
+        # lengths: an ECDSA signature's length varies)
         ref = TLSClient(P.port)
         ref.negotiate()
         ref.handshake()
@@ -866,7 +867,7 @@ def tls_checks(work, xmpp, tlsrv):
             exc = e
         recs, partial = tls_tail(c.raw)
         check("cut-after-records next 2 reset: handshake records up to the 2nd application-data one, then reset",
-              want is not None and recs == want and partial is None and c.end == "reset" and tls_error(exc),
+              want is not None and [t for t, _ in recs] == [t for t, _ in want] and partial is None and c.end == "reset" and tls_error(exc),
               "ref=%r got=%r partial=%r end=%s exc=%r" % (ref_recs, recs, partial, c.end, exc))
         c.close()
 
