@@ -142,7 +142,6 @@ reply line.
 """
 
 import argparse
-import asyncio
 import datetime
 import fcntl
 import os
@@ -154,6 +153,10 @@ import struct
 import sys
 import termios
 import time
+
+# asyncio is imported by main() for the proxy only: --cmd and Control start
+# faster without it.
+asyncio = None
 
 CHUNK = 16384            # bytes read per forwarding step
 READ_LIMIT = 65536       # StreamReader buffer limit per direction
@@ -446,12 +449,13 @@ class Conn:
         if self.closed:
             return False
         d = self.dir_from(side)
-        d.car = {"threshold": d.app_records + n, "mode": mode, "by": by}
+        d.car = {"threshold": d.app_records + n, "n": n, "mode": mode, "by": by}
         self.log("armed=cut-after-records dir=%s n=%d mode=%s by=%s" % (d.name, n, mode, by))
         if d.mode == "tls" and n == 0 and d.tls_state == "hdr" and not d.hdr:
             d.car = None
             if mode == "reset":
-                self.reset("cut-after-records", by, "dir=%s app_records=%d mode=reset" % (d.name, d.app_records))
+                self.reset("cut-after-records", by, "dir=%s n=0 app_records=%d mode=reset"
+                           % (d.name, d.app_records))
             else:
                 d.cut = {"kind": "tls", "state": "wait", "fault": "cut-after-records", "by": by}
         return True
@@ -647,8 +651,8 @@ class Conn:
             if self.closed:
                 return
             await self.wait_sent(d.writer)
-            self.reset("cut-after-records", car["by"],
-                       "dir=%s app_records=%d mode=reset" % (d.name, d.app_records))
+            self.reset("cut-after-records", car["by"], "dir=%s n=%d app_records=%d mode=reset"
+                       % (d.name, car["n"], d.app_records))
         else:
             d.cut = {"kind": "tls", "state": "wait", "fault": "cut-after-records",
                      "by": car["by"]}
@@ -1307,6 +1311,8 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.cmd is not None:
         return cmd_main(args)
+    global asyncio
+    import asyncio
     log = Log(args.log, args.verbose)
     try:
         return asyncio.run(amain(args, log))

@@ -950,9 +950,20 @@ def tls_checks(work, xmpp, tlsrv):
               stalled and echoed == b"after-unstall", "stalled=%s echoed=%r" % (stalled, echoed))
         c.close()
 
+        # at-step server-header halfclose-client
+        P.cmd("at-step next server-header halfclose-client")
+        c = TLSClient(P.port)
+        c.sock.sendall(HEADER)
+        got, end = read_all(c.sock, 2.0)
+        check("at-step server-header halfclose-client: client gets the header only, then EOF",
+              got.endswith(b"<stream:stream from='xmpp.test' id='s1' version='1.0' xmlns='jabber:client' "
+                            b"xmlns:stream='http://etherx.jabber.org/streams'>") and end == "eof",
+              "%r %s" % (got, end))
+        c.close()
+
         st = P.stats()
         check("stats: TLS fault counters", st["cut_tls"] == 3 and st["cut_after_records"] == 4
-              and st["at_step"] == 3, "%r" % st)
+              and st["at_step"] == 4, "%r" % st)
     finally:
         P.stop()
 

@@ -62,9 +62,13 @@ else
   CERT_ARGS=()
 fi
 
+# the echo server of part 2 starts now, while part 1 runs
+"$PY" -B "$HERE/selftest.py" --serve-echo "$WORK/echo.ports" &
+PIDS+=($!)
+
 # ---- part 1: the Python checks
 mkdir -p "$WORK/py"
-bounded 25 "$PY" -B "$HERE/selftest.py" --work "$WORK/py" "${CERT_ARGS[@]}" >"$WORK/py.out" 2>&1
+bounded 22 "$PY" -B "$HERE/selftest.py" --work "$WORK/py" "${CERT_ARGS[@]}" >"$WORK/py.out" 2>&1
 rc=$?
 cat "$WORK/py.out"
 n_ok=$(grep -c '^ok: ' "$WORK/py.out")
@@ -76,10 +80,8 @@ if [ "$rc" != 0 ] && [ "$n_fail" = 0 ]; then
 fi
 
 # ---- part 2: from bash
-fpcmd() { bounded 15 "$PY" -B "$FP" --cmd "$WORK/fp.ports" "$@"; }
+fpcmd() { bounded 5 "$PY" -B "$FP" --cmd "$WORK/fp.ports" "$@"; }
 
-"$PY" -B "$HERE/selftest.py" --serve-echo "$WORK/echo.ports" &
-PIDS+=($!)
 for _ in $(seq 100); do [ -s "$WORK/echo.ports" ] && break; sleep 0.05; done
 ECHO_PORT=$(sed -n 's/^port=//p' "$WORK/echo.ports" 2>/dev/null)
 if [ -z "$ECHO_PORT" ]; then
