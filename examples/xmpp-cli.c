@@ -424,6 +424,9 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
     struct cli *c = ud;
     int rc = XMPP_OK, first = !c->ready;
     c->ready = 1;
+    /* logged in once: from now on keep trying whatever happens */
+    if (first && c->reconnect > 0)
+        xmpp_client_set_reconnect(c->client, 250, 10000, 0);
     c->started = now_ms();
     if (c->verbose)
         fprintf(stderr, "xmpp-cli: %s as %s (%s)\n",
@@ -554,12 +557,16 @@ static int loop_once(struct cli *c, int wait) {
                 return XMPP_ERR_CLOSED;
         }
     }
+    /* timers; and the session's clock brought up to date before sending
+     * from here (the ack timeout runs from the send) */
+    (void)any;
+    if (xmpp_client_socket_action(c->client, -1, 0) == XMPP_ERR_CLOSED)
+        return XMPP_ERR_CLOSED;
     if (want_in && rc > 0 && pfd[n].revents)
         read_stdin(c);
     else if (c->line != NULL || (c->stdin_eof && c->inlen > 0))
         feed_lines(c); /* acknowledgements may have made room */
-    /* timers, and writing what was queued from here */
-    (void)any;
+    /* writes what was queued from here */
     return xmpp_client_socket_action(c->client, -1, 0);
 }
 
@@ -795,7 +802,9 @@ int main(int argc, char **argv) {
     xmpp_session_options_free(o);
     c.s = xmpp_client_session(c.client);
     if (c.reconnect > 0) {
-        xmpp_client_set_reconnect(c.client, 250, 10000, 0);
+        /* until the first login, a few attempts only: a server that is
+         * down or refuses us is reported, not retried forever */
+        xmpp_client_set_reconnect(c.client, 250, 10000, 3);
         xmpp_client_set_reconnect_fn(c.client, on_reconnect, &c);
     }
     if (strcmp(c.command, "listen") == 0)

@@ -119,6 +119,7 @@ typedef struct xmpp_sm {
     unsigned max_s;       /* the server's max resumption time, 0 = unknown */
     uint64_t lost_at;     /* when the last stream ended (ms), 0 = alive */
     uint32_t h_in;        /* stanzas we handled on this SM session */
+    uint32_t h_in_told;   /* the h of our last <a/> */
     uint32_t sent;        /* stanzas written since enable (mod 2^32) */
     uint32_t acked;       /* the server's last h */
     xmpp_sm_entry *head, *tail;

@@ -16,6 +16,17 @@
 #define SM_ACK_DELAY_MS 200    /* or this long after the first unrequested one */
 #define SM_ACK_TIMEOUT_MS 60000 /* an unanswered <r/> without keepalive settings */
 #define SM_MAX_ID 1024         /* longest stream id accepted */
+/* Stanzas on the wire without an acknowledgement: the rest of the queue
+ * waits. A server handles stanzas in order and answers <r/> only after
+ * those before it; a small window keeps that answer prompt (so a dead
+ * connection is told from a busy server within the ack timeout) and keeps
+ * the re-send after a resumption short. */
+#define SM_WINDOW 64
+/* Unrequested acknowledgements (XEP-0198 §4 allows them) after this many
+ * inbound stanzas: a server that asks rarely, or whose answer is delayed
+ * by our own traffic, never sees its queue for us grow without bound
+ * (ejabberd ends the stream at 5000 unacknowledged stanzas). */
+#define SM_ACK_INBOUND_EVERY 16
 
 static int is(const xmpp_stanza *st, const char *name, const char *ns) {
     const char *n = xmpp_stanza_name(st), *sns = xmpp_stanza_ns(st);
@@ -64,6 +75,16 @@ static void request_ack(xmpp_session *s) {
 static void send_ack(xmpp_session *s) {
     char buf[64];
     snprintf(buf, sizeof(buf), "<a xmlns='" XMPP_NS_SM "' h='%lu'/>", (unsigned long)s->sm.h_in);
+    s->sm.h_in_told = s->sm.h_in;
+    write_str(s, buf);
+}
+
+/* Acknowledges the stanzas handled before the one being counted now. */
+static void send_ack_before(xmpp_session *s) {
+    char buf[64];
+    s->sm.h_in_told = s->sm.h_in - 1;
+    snprintf(buf, sizeof(buf), "<a xmlns='" XMPP_NS_SM "' h='%lu'/>",
+             (unsigned long)s->sm.h_in_told);
     write_str(s, buf);
 }
 
@@ -175,7 +196,8 @@ static void maybe_request(xmpp_session *s) {
 /* Writes every queued entry not yet written on this stream. Without SM on
  * the stream they are written and reported as untracked. */
 void xmpp__sm_flush(xmpp_session *s) {
-    while (s->step == STEP_READY && s->sm.n_unacked < s->sm.n_queued) {
+    while (s->step == STEP_READY && s->sm.n_unacked < s->sm.n_queued &&
+           (!s->sm.enabled || s->sm.n_unacked < SM_WINDOW)) {
         xmpp_sm_entry *e = s->sm.head;
         size_t i;
         int rc;
@@ -262,6 +284,7 @@ static void stream_lost(xmpp_session *s) {
     s->sm.id = s->sm.location = NULL;
     s->sm.resumable = 0;
     s->sm.h_in = s->sm.sent = s->sm.acked = 0;
+    s->sm.h_in_told = 0;
     if (n == 0)
         return;
     xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "stream not resumed: %lu unacknowledged stanza(s) %s",
@@ -361,7 +384,8 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
     e->ud = ud;
     e->stamp = (long long)time(NULL);
     append(s, e);
-    if (s->step == STEP_READY && s->sm.enabled && s->sm.n_unacked + 1 == s->sm.n_queued) {
+    if (s->step == STEP_READY && s->sm.enabled && s->sm.n_unacked + 1 == s->sm.n_queued &&
+        s->sm.n_unacked < SM_WINDOW) {
         xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "SEND %.*s",
                   (int)(tmp.len > 2000 ? 2000 : tmp.len), tmp.data);
         xmpp__session_write(s, tmp.data, tmp.len);
@@ -391,8 +415,12 @@ int xmpp_session_send_tracked(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_
 int xmpp__sm_ready_stanza(xmpp_session *s, xmpp_stanza *st) {
     const char *ns = xmpp_stanza_ns(st), *name = xmpp_stanza_name(st);
     if (ns == NULL || strcmp(ns, XMPP_NS_SM) != 0) {
-        if (s->sm.enabled && is_stanza(st))
+        if (s->sm.enabled && is_stanza(st)) {
             s->sm.h_in++;
+            /* this one is not handled yet: the ack covers those before */
+            if ((uint32_t)(s->sm.h_in - 1 - s->sm.h_in_told) >= SM_ACK_INBOUND_EVERY)
+                send_ack_before(s);
+        }
         return 0;
     }
     if (!s->sm.enabled) {
@@ -413,8 +441,8 @@ int xmpp__sm_ready_stanza(xmpp_session *s, xmpp_stanza *st) {
             return 1;
         s->sm.r_out = 0;
         s->sm.r_deadline = 0;
-        if (s->step == STEP_READY && s->sm.since_r > 0)
-            maybe_request(s);
+        if (s->step == STEP_READY)
+            xmpp__sm_flush(s); /* the window moved; asks again if needed */
     } else {
         xmpp__log(s->ctx, XMPP_LOG_WARN, "sm", "ignoring unexpected <%s/> on a ready stream", name);
     }
@@ -456,6 +484,7 @@ int xmpp__sm_try_resume(xmpp_session *s) {
         xmpp__session_write(s, esc.data, esc.len);
         xmpp__buf_free(&esc);
     }
+    s->sm.h_in_told = s->sm.h_in;
     s->step = STEP_SM_RESUME;
     xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "resuming stream %s (h=%lu, %lu unacknowledged)",
               s->sm.id, (unsigned long)s->sm.h_in, (unsigned long)s->sm.n_unacked);
@@ -466,6 +495,7 @@ int xmpp__sm_try_enable(xmpp_session *s) {
     if (s->o.sm_mode == XMPP_SM_OFF || !s->sm.offered)
         return 0;
     s->sm.h_in = s->sm.sent = s->sm.acked = 0;
+    s->sm.h_in_told = 0;
     s->sm.n_unacked = 0;
     if (s->o.sm_mode == XMPP_SM_RESUME)
         write_str(s, "<enable xmlns='" XMPP_NS_SM "' resume='true'/>");
@@ -957,6 +987,7 @@ int xmpp_session_sm_import(xmpp_session *s, const char *data, size_t len) {
     s->sm.max_s = ic.max;
     s->sm.lost_at = 0; /* unknown here: the server decides */
     s->sm.h_in = ic.h;
+    s->sm.h_in_told = ic.h;
     s->sm.sent = ic.sent;
     s->sm.acked = ic.acked;
     s->sm.head = ic.head;

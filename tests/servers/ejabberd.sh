@@ -20,6 +20,10 @@ SERVERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 # The node's data is thrown away with DIR, so stop does not wait for a
 # graceful shutdown (2-3 s) unless EJABBERD_STOP_GRACE (seconds) asks for it.
 STOP_TIMEOUT=${EJABBERD_STOP_GRACE:-0}
+# EJABBERD_MAM_DEFAULT: the archiving default (always | roster | never);
+# "never" for throughput tests, where every archived message costs a
+# Mnesia write
+MAM_DEFAULT=${EJABBERD_MAM_DEFAULT:-always}
 
 usage() {
   echo "usage: $0 start|stop DIR" >&2
@@ -205,7 +209,7 @@ modules:
   mod_last: {}
   mod_mam:
     assume_mam_usage: true
-    default: always
+    default: $MAM_DEFAULT
   mod_muc:
     host: "conference.$DOMAIN"
     access:
