@@ -79,6 +79,10 @@ still-plaintext stream it cuts the next chunk as cut-mid-stanza does).  The
 target is the open connection at index floor(u * count) among those open.
 All draws happen whether or not a connection is open, so the same seed gives
 the same sequence, logged as `random seq=I delay=D kind=K ... conn=N|-`.
+`random RATE SEED KINDS` restricts the draws to a comma-separated subset of
+reset, stall, halfclose-client, halfclose-server, cut-tls (a drawn halfclose
+of an excluded side, or an excluded kind, is replaced by a redraw from the
+same generator, so a given seed and subset still give one sequence).
 
 Control protocol
 ----------------
@@ -830,10 +834,10 @@ class Proxy:
         self.pending.append([fn, times, label])
 
     # ---- random faults
-    def start_random(self, rate, seed):
+    def start_random(self, rate, seed, kinds=None):
         self.stop_random()
-        self.random_task = asyncio.ensure_future(self.random_loop(rate, seed))
-        self.log("random start rate=%g seed=%d" % (rate, seed))
+        self.random_task = asyncio.ensure_future(self.random_loop(rate, seed, kinds))
+        self.log("random start rate=%g seed=%d kinds=%s" % (rate, seed, ",".join(kinds or ["all"])))
 
     def stop_random(self):
         if self.random_task is not None:
@@ -841,22 +845,26 @@ class Proxy:
             self.random_task = None
             self.log("random stop")
 
-    async def random_loop(self, rate, seed):
+    async def random_loop(self, rate, seed, kinds=None):
         rng = random.Random(seed)
         stall_max = max(0.1, self.args.stall_max)
         seq = 0
         while True:
             delay = rng.expovariate(rate)
-            kind = rng.choice(RANDOM_KINDS)
-            pick = rng.random()
-            params = {}
-            if kind == "stall":
-                params["dur"] = round(rng.uniform(0.1, stall_max), 3)
-                params["then"] = rng.choice(("unstall", "reset"))
-            elif kind == "halfclose":
-                params["side"] = rng.choice(("client", "server"))
-            elif kind == "cut-tls":
-                params["dir"] = rng.choice(("server", "client"))
+            while True:
+                kind = rng.choice(RANDOM_KINDS)
+                pick = rng.random()
+                params = {}
+                if kind == "stall":
+                    params["dur"] = round(rng.uniform(0.1, stall_max), 3)
+                    params["then"] = rng.choice(("unstall", "reset"))
+                elif kind == "halfclose":
+                    params["side"] = rng.choice(("client", "server"))
+                elif kind == "cut-tls":
+                    params["dir"] = rng.choice(("server", "client"))
+                name = kind + "-" + params["side"] if kind == "halfclose" else kind
+                if kinds is None or name in kinds:
+                    break
             await asyncio.sleep(delay)
             seq += 1
             live = sorted(c.id for c in self.conns.values()
@@ -1052,18 +1060,24 @@ class Proxy:
             if args == ["off"]:
                 self.stop_random()
                 return "ok off"
-            if len(args) not in (1, 2):
-                raise CommandError("usage: random RATE [SEED] | random off")
+            if len(args) not in (1, 2, 3):
+                raise CommandError("usage: random RATE [SEED [KINDS]] | random off")
             try:
                 rate = float(args[0])
-                seed = int(args[1]) if len(args) == 2 else (
+                seed = int(args[1]) if len(args) >= 2 else (
                     self.args.seed if self.args.seed is not None
                     else random.SystemRandom().randrange(1 << 31))
             except ValueError:
                 raise CommandError("bad rate or seed")
             if not 0 < rate <= 1000:
                 raise CommandError("rate must be in (0, 1000]")
-            self.start_random(rate, seed)
+            kinds = None
+            if len(args) == 3:
+                kinds = args[2].split(",")
+                known = ("reset", "stall", "halfclose-client", "halfclose-server", "cut-tls")
+                if not kinds or any(k not in known for k in kinds):
+                    raise CommandError("KINDS: comma-separated among " + ",".join(known))
+            self.start_random(rate, seed, kinds)
             return "ok rate=%g seed=%d" % (rate, seed)
         if cmd == "refuse":
             if args not in (["on"], ["off"]):
