@@ -206,15 +206,34 @@ void xmpp__sm_flush(xmpp_session *s) {
     maybe_request(s);
 }
 
+/* XEP-0198 §4 (SECURITY SM-02): an h above what we sent ends the stream
+ * with undefined-condition and <handled-count-too-high h send-count/>. */
+static void fail_too_high(xmpp_session *s, uint32_t h, uint32_t n) {
+    char text[128], buf[320];
+    snprintf(text, sizeof(text),
+             "handled-count-too-high: server acknowledged %lu stanzas, %lu were sent",
+             (unsigned long)n, (unsigned long)s->sm.n_unacked);
+    xmpp__log(s->ctx, XMPP_LOG_ERROR, "session", "session failed: %s", text);
+    s->cause = XMPP_CAUSE_PROTOCOL;
+    s->cond = XMPP_SC_UNDEFINED_CONDITION;
+    if (s->err_text == NULL)
+        s->err_text = xmpp__strdup(s->ctx, text);
+    if (s->step != STEP_CLOSING) { /* nothing after our </stream:stream> */
+        snprintf(buf, sizeof(buf),
+                 "<stream:error><undefined-condition xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                 "<handled-count-too-high xmlns='" XMPP_NS_SM "' h='%lu' send-count='%lu'/>"
+                 "</stream:error></stream:stream>",
+                 (unsigned long)h, (unsigned long)s->sm.sent);
+        write_str(s, buf);
+    }
+    xmpp__session_end(s, XMPP_CAUSE_PROTOCOL);
+}
+
 /* The server handled everything up to h. */
 static int handle_ack(xmpp_session *s, uint32_t h) {
     uint32_t n = h - s->sm.acked;
     if ((size_t)n > s->sm.n_unacked) {
-        char text[128];
-        snprintf(text, sizeof(text),
-                 "handled-count-too-high: server acknowledged %lu stanzas, %lu were sent",
-                 (unsigned long)n, (unsigned long)s->sm.n_unacked);
-        xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNDEFINED_CONDITION, text);
+        fail_too_high(s, h, n);
         return -1;
     }
     s->sm.acked = h;
