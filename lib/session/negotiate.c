@@ -567,8 +567,9 @@ static void stream_error(xmpp_session *s, const xmpp_stanza *st) {
     s->cause = XMPP_CAUSE_STREAM_ERROR;
     xmpp__log(s->ctx, XMPP_LOG_ERROR, "session", "stream error from server: %s%s%s",
               xmpp_stream_condition_name(cond), text ? ": " : "", text ? text : "");
-    /* XML-08: close our side and end */
-    xmpp__session_write(s, "</stream:stream>", 16);
+    /* XML-08: close our side (unless it is closed already) and end */
+    if (s->step != STEP_CLOSING)
+        xmpp__session_write(s, "</stream:stream>", 16);
     xmpp__session_end(s, XMPP_CAUSE_STREAM_ERROR);
 }
 

@@ -257,7 +257,9 @@ void xmpp__session_fail(xmpp_session *s, xmpp_disconnect_cause cause,
               text ? text : "", cond ? " / " : "", cond ? xmpp_stream_condition_name(cond) : "");
     /* A protocol violation gets a stream error (RFC 6120 §4.9.1.1) once the
      * stream is open; a TLS failure can only close. */
-    if (cause == XMPP_CAUSE_PROTOCOL && cond != XMPP_SC_NONE && s->step >= STEP_FEATURES) {
+    if (s->step == STEP_CLOSING) {
+        /* our </stream:stream> is out: nothing may follow it */
+    } else if (cause == XMPP_CAUSE_PROTOCOL && cond != XMPP_SC_NONE && s->step >= STEP_FEATURES) {
         char buf[160];
         int n = snprintf(buf, sizeof(buf),
                          "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"

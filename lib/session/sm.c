@@ -390,7 +390,8 @@ int xmpp__sm_ready_stanza(xmpp_session *s, xmpp_stanza *st) {
         return 1;
     }
     if (strcmp(name, "r") == 0) {
-        send_ack(s);
+        if (s->step == STEP_READY) /* nothing after our </stream:stream> */
+            send_ack(s);
     } else if (strcmp(name, "a") == 0) {
         uint32_t h;
         if (parse_u32(xmpp_stanza_attr(st, "h"), &h) != 0) {
