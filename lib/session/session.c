@@ -174,7 +174,7 @@ int xmpp__stanza_serialize_buf(const xmpp_stanza *st, const char *context_ns, xm
 /* Every stanza the session sends: counted by stream management when it is
  * enabled (the library's own stanzas may exceed the queue bound). */
 int xmpp__session_send_stanza(xmpp_session *s, const xmpp_stanza *st) {
-    if (s->sm.enabled && s->step == STEP_READY)
+    if ((s->sm.enabled || s->sm.early) && s->step == STEP_READY)
         return xmpp__sm_send(s, st, NULL, s);
     return xmpp__session_write_stanza(s, st, NULL);
 }

@@ -107,6 +107,7 @@ typedef struct xmpp_sm {
     int enabled;          /* enabled on the current stream */
     int resumable;        /* the last stream may be resumed */
     int resumed;          /* the last ready was a resumption */
+    int early;            /* dispatching a stanza that came before <enabled/> */
     char *id;             /* stream id for resumption */
     char *location;       /* preferred reconnection host */
     unsigned max_s;       /* the server's max resumption time, 0 = unknown */

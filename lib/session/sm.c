@@ -300,6 +300,9 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
     xmpp_buf tmp;
     int internal = (cb == NULL && ud == (void *)s);
     int rc, direct;
+    /* The server counts every stanza after our <enable/>: one sent while a
+     * stanza that came before <enabled/> is dispatched is held until then. */
+    int ready = s->step == STEP_READY && !s->sm.early;
     if (internal)
         ud = NULL;
     if (s->step == STEP_CLOSING)
@@ -310,7 +313,7 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
             return XMPP_ERR_STATE;
         return xmpp__session_write_stanza(s, st, NULL);
     }
-    direct = s->step == STEP_READY && !s->sm.enabled && s->sm.n_queued == 0;
+    direct = ready && !s->sm.enabled && s->sm.n_queued == 0;
     if (s->o.sm_mode == XMPP_SM_OFF || direct) {
         if (s->step != STEP_READY)
             return XMPP_ERR_STATE;
@@ -350,7 +353,7 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
     e->ud = ud;
     e->stamp = (long long)time(NULL);
     append(s, e);
-    if (s->step == STEP_READY && s->sm.enabled && s->sm.n_unacked + 1 == s->sm.n_queued) {
+    if (ready && s->sm.enabled && s->sm.n_unacked + 1 == s->sm.n_queued) {
         xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "SEND %.*s",
                   (int)(tmp.len > 2000 ? 2000 : tmp.len), tmp.data);
         xmpp__session_write(s, tmp.data, tmp.len);
@@ -358,7 +361,7 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
         s->sm.since_r++;
         s->sm.n_unacked++;
         maybe_request(s);
-    } else if (s->step == STEP_READY) {
+    } else if (ready) {
         xmpp__sm_flush(s);
     }
     xmpp__buf_free(&tmp);
@@ -524,7 +527,9 @@ static void resumed(xmpp_session *s, const xmpp_stanza *st) {
 static void deliver_early(xmpp_session *s, xmpp_stanza *st) {
     xmpp_step saved = s->step;
     s->step = STEP_READY;
+    s->sm.early = 1; /* what is sent meanwhile waits for <enabled/> */
     xmpp__dispatch(s, st);
+    s->sm.early = 0;
     if (s->step == STEP_READY)
         s->step = saved;
 }
