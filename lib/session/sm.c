@@ -437,6 +437,10 @@ int xmpp__sm_try_resume(xmpp_session *s) {
             case '<': xmpp__buf_append_str(&esc, "&lt;"); break;
             case '\'': xmpp__buf_append_str(&esc, "&apos;"); break;
             case '"': xmpp__buf_append_str(&esc, "&quot;"); break;
+            /* white space would be normalised to spaces (XML 1.0 §3.3.3) */
+            case '\t': xmpp__buf_append_str(&esc, "&#9;"); break;
+            case '\n': xmpp__buf_append_str(&esc, "&#10;"); break;
+            case '\r': xmpp__buf_append_str(&esc, "&#13;"); break;
             default: xmpp__buf_append(&esc, p, 1);
             }
         }
