@@ -530,8 +530,10 @@ static void features(xmpp_session *s, const xmpp_stanza *st) {
     sess = xmpp_stanza_child(st, "session", XMPP_NS_SESSION);
     s->session_needed = sess != NULL && xmpp_stanza_child(sess, "optional", NULL) == NULL;
     s->sm.offered = xmpp_stanza_child(st, "sm", XMPP_NS_SM) != NULL;
-    /* XEP-0198 §5: resume instead of binding when the last stream can be */
-    if (xmpp__sm_try_resume(s) || s->step == STEP_CLOSED)
+    /* XEP-0198 §5: resume instead of binding when the last stream can be;
+     * when not, its stanzas may be handed back, and the application may
+     * close from that callback */
+    if (xmpp__sm_try_resume(s) || s->step != STEP_FEATURES)
         return;
     xmpp__neg_bind(s);
 }

@@ -513,8 +513,8 @@ static void resumed(xmpp_session *s, const xmpp_stanza *st) {
                            "<resumed/> with a wrong previd or without a valid h");
         return;
     }
-    if (handle_ack(s, h) != 0)
-        return;
+    if (handle_ack(s, h) != 0 || s->step != STEP_SM_RESUME)
+        return; /* failed, or closed from an ACKED callback */
     s->sm.enabled = 1;
     s->sm.resumed = 1;
     s->sm.lost_at = 0;
@@ -566,12 +566,12 @@ void xmpp__sm_neg_stanza(xmpp_session *s, xmpp_stanza *st) {
                                    "<failed/> with an invalid h");
                 return;
             }
-            if (handle_ack(s, h) != 0)
+            if (handle_ack(s, h) != 0 || s->step != STEP_SM_RESUME)
                 return;
         }
         xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "resumption refused; binding a new session");
         stream_lost(s);
-        if (s->step != STEP_CLOSED)
+        if (s->step == STEP_SM_RESUME) /* not closed from a RETURNED callback */
             xmpp__neg_bind(s);
     } else {
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNSUPPORTED_STANZA_TYPE,
