@@ -639,6 +639,10 @@ void xmpp__sm_closing(xmpp_session *s) {
 
 void xmpp__sm_free(xmpp_session *s) {
     xmpp_sm_entry *e;
+    /* the session is going away: sends from the callbacks are refused
+     * (else a stanza sent again from its RETURNED callback would come back
+     * again, forever) */
+    s->step = STEP_CLOSING;
     s->sm.n_unacked = 0;
     while ((e = pop_head(s)) != NULL)
         complete(s, e, XMPP_SENT_RETURNED);
