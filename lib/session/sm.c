@@ -28,6 +28,14 @@ static int is_stanza(const xmpp_stanza *st) {
            (strcmp(n, "message") == 0 || strcmp(n, "presence") == 0 || strcmp(n, "iq") == 0);
 }
 
+/* What we send: an element without a namespace is written in the stream's
+ * default namespace, so the server takes (and counts) it as a stanza. */
+static int is_out_stanza(const xmpp_stanza *st) {
+    const char *n = xmpp_stanza_name(st), *ns = xmpp_stanza_ns(st);
+    return n && (ns == NULL || strcmp(ns, XMPP_NS_CLIENT) == 0) &&
+           (strcmp(n, "message") == 0 || strcmp(n, "presence") == 0 || strcmp(n, "iq") == 0);
+}
+
 /* Strict decimal uint32: digits only, no sign, no leading junk. */
 static int parse_u32(const char *v, uint32_t *out) {
     uint64_t x = 0;
@@ -307,7 +315,7 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
         ud = NULL;
     if (s->step == STEP_CLOSING)
         return XMPP_ERR_STATE;
-    if (!is_stanza(st)) {
+    if (!is_out_stanza(st)) {
         /* nonzas (CSI, ...) are neither counted nor queued */
         if (s->step != STEP_READY)
             return XMPP_ERR_STATE;
@@ -343,7 +351,11 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
         return XMPP_ERR_NOMEM;
     }
     memset(e, 0, sizeof(*e));
-    if ((rc = xmpp_stanza_copy(&e->st, st)) != XMPP_OK) {
+    if ((rc = xmpp_stanza_copy(&e->st, st)) != XMPP_OK ||
+        /* explicit, so that an export keeps it a stanza */
+        (xmpp_stanza_ns(e->st) == NULL &&
+         (rc = xmpp_stanza_set_ns(e->st, XMPP_NS_CLIENT)) != XMPP_OK)) {
+        xmpp_stanza_unref(e->st);
         xmpp__buf_free(&tmp);
         xmpp__free(s->ctx, e);
         return rc;
@@ -370,7 +382,7 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
 
 int xmpp_session_send_tracked(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb,
                               void *user_data) {
-    if (s == NULL || st == NULL || xmpp_stanza_is_text(st) || !is_stanza(st))
+    if (s == NULL || st == NULL || xmpp_stanza_is_text(st) || !is_out_stanza(st))
         return XMPP_ERR_INVALID;
     if (s->out.len - s->out_off > s->o.send_limit)
         return XMPP_ERR_LIMIT;
