@@ -1742,6 +1742,28 @@ static void test_import_hostile(void **state) {
     c.max_stanzas = 100;
     c.max_bytes = 100; /* one message is about 80 bytes */
     import_rejected(&c, GOOD_DOC, good_len);
+    /* a namespace name may hold '}' (it is any URI reference): an entry
+     * with such an attribute exports to a document that imports again */
+    {
+        static const char doc[] =
+            SMS_HEAD SMS_STATE("jid='" BOUND "' id='sm-1' h='0' sent='1' acked='0' unacked='1' "
+                               "max='0'")
+            Q("<message xmlns='jabber:client' xmlns:p='urn:x:a}b' p:c='v' id='m1'/>") SMS_END;
+        char *ex = NULL, *ex2 = NULL;
+        size_t exl = 0, exl2 = 0;
+        struct fix *g;
+        f = fix_new(&c);
+        g = fix_new(&c);
+        assert_int_equal(xmpp_session_sm_import(f->s, doc, strlen(doc)), XMPP_OK);
+        assert_int_equal(xmpp_session_sm_export(f->s, &ex, &exl), XMPP_OK);
+        assert_int_equal(xmpp_session_sm_import(g->s, ex, exl), XMPP_OK);
+        assert_int_equal(xmpp_session_sm_export(g->s, &ex2, &exl2), XMPP_OK);
+        assert_string_equal(ex2, ex);
+        xmpp_free(f->ctx, ex);
+        xmpp_free(g->ctx, ex2);
+        fix_free(g);
+        fix_free(f);
+    }
     /* a session of another account rejects a valid document */
     c = defcfg();
     c.jid = "bob@example.com";
