@@ -622,8 +622,18 @@ void xmpp__sm_timeout(xmpp_session *s, uint64_t now) {
     if (s->step != STEP_READY || !s->sm.enabled)
         return;
     if (s->sm.r_out && s->sm.r_deadline && now >= s->sm.r_deadline) {
-        xmpp__session_fail(s, XMPP_CAUSE_TIMEOUT, XMPP_SC_NONE,
-                           "no stream management acknowledgement: connection is dead");
+        static const char text[] = "no stream management acknowledgement: connection is dead";
+        if (!s->sm.resumable) {
+            xmpp__session_fail(s, XMPP_CAUSE_TIMEOUT, XMPP_SC_NONE, text);
+            return;
+        }
+        /* No </stream:stream>: to a server still reading us, it would end
+         * the session we mean to resume (XEP-0198 §7). */
+        xmpp__log(s->ctx, XMPP_LOG_ERROR, "session", "session failed: %s", text);
+        s->cause = XMPP_CAUSE_TIMEOUT;
+        if (s->err_text == NULL)
+            s->err_text = xmpp__strdup(s->ctx, text);
+        xmpp__session_end(s, XMPP_CAUSE_TIMEOUT);
         return;
     }
     if (!s->sm.r_out && s->sm.r_due && now >= s->sm.r_due && s->sm.n_unacked > 0)

@@ -870,13 +870,32 @@ static void test_ack_timeout(void **state) {
     timeout_at(f, t0 + 200 + 59999);
     assert_int_equal(f->closed, 0);
     assert_int_equal(xmpp_session_next_deadline(f->s), t0 + 200 + 60000);
+    take(f);
     timeout_at(f, t0 + 200 + 60000);
     assert_int_equal(f->closed, 1);
     assert_int_equal(f->cause, XMPP_CAUSE_TIMEOUT);
-    /* a dead connection is what resumption is for */
+    /* a dead connection is what resumption is for: no </stream:stream>,
+     * which would tell a server still reading us to end the session
+     * (XEP-0198 §7) */
+    assert_int_equal(f->out_len, 0);
     assert_int_equal(xmpp_session_can_resume(f->s, f->now), 1);
     expect_log(f, "");
+    login_to(f, FEAT_PLAIN, FEAT_BIND_SM);
+    assert_out(f, "resume/h=0");
     fix_free(f);
+
+    /* not resumable: closed properly */
+    c.mode = XMPP_SM_ACKS;
+    f = up_cfg(&c, ENABLED(""));
+    t0 = f->now;
+    assert_int_equal(send_msg(f, "m1", 1), XMPP_OK);
+    timeout_at(f, t0 + 200);
+    take(f);
+    timeout_at(f, t0 + 200 + 60000);
+    assert_int_equal(f->cause, XMPP_CAUSE_TIMEOUT);
+    assert_out(f, "END");
+    fix_free(f);
+    c.mode = XMPP_SM_RESUME;
 
     /* with keepalive: the keepalive timeout bounds the wait, and the idle
      * probe is an <r/>, not a ping */
