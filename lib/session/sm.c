@@ -740,7 +740,9 @@ int xmpp_session_sm_export(const xmpp_session *s, char **out, size_t *len) {
         *len = 0;
     if (s == NULL || out == NULL)
         return XMPP_ERR_INVALID;
-    if (s->sm.id == NULL && s->sm.n_queued == 0)
+    /* nothing to resume and nothing queued: nothing worth a document (and
+     * nothing an import would take) */
+    if ((s->sm.id == NULL || !s->sm.resumable) && s->sm.n_queued == 0)
         return XMPP_ERR_STATE;
     if ((rc = xmpp_stanza_new(&st, s->ctx, "sm-state", XMPP_NS_SMSTATE)) != XMPP_OK)
         return rc;
@@ -963,8 +965,9 @@ int xmpp_session_sm_import(xmpp_session *s, const char *data, size_t len) {
     if (rc == XMPP_ERR_NOMEM)
         ic.err = XMPP_ERR_NOMEM;
     else if (ic.err == XMPP_OK && (rc != XMPP_OK || !ic.header_ok || !ic.state_seen || !ic.ended ||
-                                   ic.unacked > ic.n))
-        ic.err = XMPP_ERR_INVALID; /* malformed, truncated, or counters that do not fit */
+                                   ic.unacked > ic.n || (ic.id == NULL && ic.n == 0)))
+        ic.err = XMPP_ERR_INVALID; /* malformed, truncated, counters that do not fit, or
+                                    * empty (an export always has a stream or stanzas) */
     if (ic.err == XMPP_OK && ic.bound &&
         (bound = xmpp__strdup(s->ctx, xmpp_jid_full(ic.bound))) == NULL)
         ic.err = XMPP_ERR_NOMEM;

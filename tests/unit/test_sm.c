@@ -1584,6 +1584,16 @@ static void test_export_import(void **state) {
     assert_int_equal(xmpp_session_sm_export(b->s, &doc, &len), XMPP_ERR_STATE);
     assert_null(doc);
     fix_free(b);
+    /* nor after a graceful close with everything acknowledged: the stream
+     * is over and nothing is queued */
+    b = up(UP_RESUMABLE);
+    assert_int_equal(send_msg(b, "m1", 1), XMPP_OK);
+    assert_int_equal(xmpp_session_close(b->s), XMPP_OK);
+    server(b, ACK("1") "</stream:stream>");
+    assert_int_equal(b->cause, XMPP_CAUSE_LOCAL_CLOSE);
+    assert_int_equal(xmpp_session_sm_export(b->s, &doc, &len), XMPP_ERR_STATE);
+    assert_null(doc);
+    fix_free(b);
 
     /* not resumable (ACKS): the queue still travels, resumption does not */
     c = defcfg();
@@ -1644,6 +1654,9 @@ static void test_import_hostile(void **state) {
         SMS_HEAD SMS_STATE("jid='@@/x' id='x' h='0' sent='0' acked='0' unacked='0' max='0'")
             SMS_END,
         SMS_HEAD SMS_STATE("id='x' h='0' sent='0' acked='0' unacked='0' max='0'") SMS_END,
+        /* nothing to resume and nothing queued: not a state export writes */
+        SMS_HEAD SMS_STATE("jid='" BOUND "' h='0' sent='0' acked='0' unacked='0' max='0'")
+            SMS_END,
         /* version */
         SMS_HEAD "<sm-state xmlns='urn:libxmpp:sm-state:1' version='2' account='alice@example.com' "
                  GOOD_ATTRS "/>" SMS_END,
