@@ -122,7 +122,8 @@ typedef struct xmpp_sm {
     size_t since_r;       /* stanzas written since our last <r/> */
     int r_out;            /* our <r/> is unanswered */
     uint64_t r_due;       /* send <r/> at this time (0: not scheduled) */
-    uint64_t r_deadline;  /* the unanswered <r/> counts as lost at this time */
+    uint64_t r_deadline;  /* the unanswered <r/> counts as lost at this time
+                           * (0: not dated yet, done by the next timer call) */
 } xmpp_sm;
 
 struct xmpp_session {

@@ -61,11 +61,14 @@ static unsigned ack_timeout(const xmpp_session *s) {
     return s->o.ka_timeout_ms ? s->o.ka_timeout_ms : SM_ACK_TIMEOUT_MS;
 }
 
+/* The wait for the answer is dated by the caller that knows the time (a
+ * timer), else at the next timer call: a send knows only the last time the
+ * session heard of, which may be long past for an idle session. */
 static void request_ack(xmpp_session *s) {
     s->sm.r_out = 1;
     s->sm.since_r = 0;
     s->sm.r_due = 0;
-    s->sm.r_deadline = s->now + ack_timeout(s);
+    s->sm.r_deadline = 0;
     write_str(s, "<r xmlns='" XMPP_NS_SM "'/>");
 }
 
@@ -615,13 +618,17 @@ uint64_t xmpp__sm_deadline(const xmpp_session *s) {
         d = s->sm.r_due;
     if (s->sm.r_out && s->sm.r_deadline && s->sm.r_deadline < d)
         d = s->sm.r_deadline;
+    if (s->sm.r_out && !s->sm.r_deadline)
+        d = s->now; /* a timer call now, to date the wait */
     return d;
 }
 
 void xmpp__sm_timeout(xmpp_session *s, uint64_t now) {
     if (s->step != STEP_READY || !s->sm.enabled)
         return;
-    if (s->sm.r_out && s->sm.r_deadline && now >= s->sm.r_deadline) {
+    if (s->sm.r_out && !s->sm.r_deadline)
+        s->sm.r_deadline = now + ack_timeout(s);
+    if (s->sm.r_out && now >= s->sm.r_deadline) {
         static const char text[] = "no stream management acknowledgement: connection is dead";
         if (!s->sm.resumable) {
             xmpp__session_fail(s, XMPP_CAUSE_TIMEOUT, XMPP_SC_NONE, text);
@@ -636,17 +643,20 @@ void xmpp__sm_timeout(xmpp_session *s, uint64_t now) {
         xmpp__session_end(s, XMPP_CAUSE_TIMEOUT);
         return;
     }
-    if (!s->sm.r_out && s->sm.r_due && now >= s->sm.r_due && s->sm.n_unacked > 0)
+    if (!s->sm.r_out && s->sm.r_due && now >= s->sm.r_due && s->sm.n_unacked > 0) {
         request_ack(s);
-    else if (s->sm.r_due && now >= s->sm.r_due)
+        s->sm.r_deadline = now + ack_timeout(s);
+    } else if (s->sm.r_due && now >= s->sm.r_due)
         s->sm.r_due = 0;
 }
 
 int xmpp__sm_keepalive(xmpp_session *s) {
     if (!s->sm.enabled)
         return 0;
-    if (!s->sm.r_out)
+    if (!s->sm.r_out) {
         request_ack(s);
+        s->sm.r_deadline = s->now + ack_timeout(s); /* from handle_timeout: current */
+    }
     return 1;
 }
 

@@ -583,7 +583,10 @@ static void test_request_after_five(void **state) {
     assert_int_equal(xmpp_session_next_deadline(f->s), f->now + 200);
     assert_int_equal(send_msg(f, "m5", 1), XMPP_OK);
     assert_out(f, "message:m1 message:m2 message:m3 message:m4 message:m5 r");
-    /* now the unanswered <r/> is what times */
+    /* now the unanswered <r/> is what times, from the next timer call (a
+     * send does not know the time) */
+    assert_int_equal(xmpp_session_next_deadline(f->s), f->now);
+    timeout_at(f, f->now);
     assert_int_equal(xmpp_session_next_deadline(f->s), f->now + 60000);
     queue_is(f, 5, 5);
     take(f);
@@ -857,6 +860,34 @@ static void test_invalid_h(void **state) {
         assert_int_equal(f->closed, 0);
         fix_free(f);
     }
+}
+
+/* The session learns the time only from recv, handle_timeout and start. An
+ * idle session (no timer due, so the application had no reason to call)
+ * that sends must not date its <r/> from the last time it heard of. */
+static void test_ack_request_after_silence(void **state) {
+    struct fix *f = up(UP_RESUMABLE);
+    uint64_t t;
+    int i;
+    char id[8];
+    (void)state;
+    assert_int_equal(xmpp_session_next_deadline(f->s), UINT64_MAX);
+    t = f->now + 120000; /* two quiet minutes later */
+    for (i = 1; i <= 5; i++) {
+        snprintf(id, sizeof(id), "m%d", i);
+        assert_int_equal(send_msg(f, id, 1), XMPP_OK);
+    }
+    assert_out(f, "message:m1 message:m2 message:m3 message:m4 message:m5 r");
+    /* the application's loop: a deadline due now or earlier is handled */
+    assert_true(xmpp_session_next_deadline(f->s) <= t);
+    timeout_at(f, t);
+    assert_int_equal(f->closed, 0);
+    assert_int_equal(xmpp_session_next_deadline(f->s), t + 60000);
+    timeout_at(f, t + 59999);
+    assert_int_equal(f->closed, 0);
+    timeout_at(f, t + 60000);
+    assert_int_equal(f->cause, XMPP_CAUSE_TIMEOUT);
+    fix_free(f);
 }
 
 static void test_ack_timeout(void **state) {
@@ -1980,6 +2011,7 @@ int main(void) {
         cmocka_unit_test(test_h_wraps),
         cmocka_unit_test(test_h_too_high),
         cmocka_unit_test(test_invalid_h),
+        cmocka_unit_test(test_ack_request_after_silence),
         cmocka_unit_test(test_ack_timeout),
         cmocka_unit_test(test_resume),
         cmocka_unit_test(test_resume_wrong_previd),
