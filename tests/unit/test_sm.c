@@ -1993,9 +1993,57 @@ static int torture_sm(xmpp_ctx *ctx, void *arg) {
     return bad ? XMPP_ERR_NOMEM : 0;
 }
 
+/* ... and over a refused resumption: a stanza that came before <enabled/>
+ * answered, a new bind, re-sending with <delay/>, an IQ handed back */
+static int torture_sm_failed(xmpp_ctx *ctx, void *arg) {
+    struct tstate t;
+    xmpp_session *s = NULL;
+    xmpp_stanza *iq = NULL;
+    char out[16384];
+    size_t olen = 0;
+    int rc, bad = 0;
+    (void)arg;
+    memset(&t, 0, sizeof(t));
+    out[0] = '\0';
+    if ((rc = t_session(&s, ctx, &t)) != XMPP_OK)
+        return rc;
+    bad |= xmpp_session_start(s, 0) != XMPP_OK;
+    t_feed(s, HDR FEAT_PLAIN, out, &olen, sizeof(out));
+    t_feed(s, SUCCESS, out, &olen, sizeof(out));
+    olen = 0;
+    out[0] = '\0';
+    t_feed(s, HDR FEAT_BIND_SM, out, &olen, sizeof(out));
+    bad |= t_bind(s, out, &olen, sizeof(out)) != 0;
+    t_feed(s, "<iq type='get' id='e1' from='example.com'><q xmlns='urn:x'/></iq>"
+              ENABLED("id='t1' resume='true'"), out, &olen, sizeof(out));
+    bad |= t_send(s, ctx, &t, "m1") != XMPP_OK;
+    rc = xmpp_iq_new(&iq, ctx, "get", "example.com", "q1");
+    if (rc == XMPP_OK)
+        rc = xmpp_session_send_tracked(s, iq, t_sent, &t);
+    xmpp_stanza_unref(iq);
+    bad |= rc != XMPP_OK;
+    xmpp_session_transport_closed(s, XMPP_CAUSE_TCP, NULL);
+    bad |= xmpp_session_set_password(s, "pw") != XMPP_OK;
+    bad |= xmpp_session_start(s, 0) != XMPP_OK;
+    t_feed(s, HDR FEAT_PLAIN, out, &olen, sizeof(out));
+    t_feed(s, SUCCESS, out, &olen, sizeof(out));
+    t_feed(s, HDR FEAT_BIND_SM, out, &olen, sizeof(out));
+    olen = 0;
+    out[0] = '\0';
+    t_feed(s, "<failed xmlns='urn:xmpp:sm:3' h='1'/>", out, &olen, sizeof(out));
+    bad |= t_bind(s, out, &olen, sizeof(out)) != 0;
+    t_feed(s, ENABLED(""), out, &olen, sizeof(out));
+    bad |= strstr(out, "urn:xmpp:delay") == NULL; /* m1 again, with <delay/> */
+    t_feed(s, ACK("1"), out, &olen, sizeof(out));
+    bad |= t.ready != 2 || t.acked != 1 || t.returned != 1 || t.nomem || t.closed != 1;
+    xmpp_session_free(s);
+    return bad ? XMPP_ERR_NOMEM : 0;
+}
+
 static void test_torture(void **state) {
     (void)state;
     assert_true(th_torture(torture_sm, NULL) > 50);
+    assert_true(th_torture(torture_sm_failed, NULL) > 50);
 }
 
 int main(void) {
