@@ -670,8 +670,8 @@ XMPP_EXTERN int xmpp_session_set_password(xmpp_session *s, const char *password)
  * @param s the session (any state; typically closed).
  * @param out receives the NUL-terminated document, free with xmpp_free().
  * @param len receives its length (may be NULL).
- * @return ::XMPP_OK, ::XMPP_ERR_STATE (stream management never enabled and
- *         nothing queued), ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
+ * @return ::XMPP_OK, ::XMPP_ERR_STATE (no stream to resume and nothing
+ *         queued), ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_session_sm_export(const xmpp_session *s, char **out, size_t *len);
 

@@ -558,6 +558,7 @@ static void features(xmpp_session *s, const xmpp_stanza *st) {
 /* Binding or resumption, from the features after authentication. */
 void xmpp__neg_post_auth(xmpp_session *s, const xmpp_stanza *st) {
     const xmpp_stanza *sess;
+    xmpp_step before = s->step; /* features, or compress after a refusal */
     if (xmpp_stanza_child(st, "bind", XMPP_NS_BIND) == NULL) {
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_NONE,
                            "server offers no resource binding");
@@ -568,8 +569,10 @@ void xmpp__neg_post_auth(xmpp_session *s, const xmpp_stanza *st) {
     s->session_needed = sess != NULL && xmpp_stanza_child(sess, "optional", NULL) == NULL;
     s->sm.offered = xmpp_stanza_child(st, "sm", XMPP_NS_SM) != NULL;
     s->csi_offered = xmpp_stanza_child(st, "csi", XMPP_NS_CSI) != NULL;
-    /* XEP-0198 §5: resume instead of binding when the last stream can be */
-    if (xmpp__sm_try_resume(s) || s->step == STEP_CLOSED)
+    /* XEP-0198 §5: resume instead of binding when the last stream can be;
+     * when not, its stanzas may be handed back, and the application may
+     * close from that callback */
+    if (xmpp__sm_try_resume(s) || s->step != before)
         return;
     xmpp__neg_bind(s);
 }
@@ -605,8 +608,9 @@ static void stream_error(xmpp_session *s, const xmpp_stanza *st) {
     s->cause = XMPP_CAUSE_STREAM_ERROR;
     xmpp__log(s->ctx, XMPP_LOG_ERROR, "session", "stream error from server: %s%s%s",
               xmpp_stream_condition_name(cond), text ? ": " : "", text ? text : "");
-    /* XML-08: close our side and end */
-    xmpp__session_write(s, "</stream:stream>", 16);
+    /* XML-08: close our side (unless it is closed already) and end */
+    if (s->step != STEP_CLOSING)
+        xmpp__session_write(s, "</stream:stream>", 16);
     xmpp__session_end(s, XMPP_CAUSE_STREAM_ERROR);
 }
 

@@ -198,7 +198,7 @@ int xmpp__stanza_serialize_buf(const xmpp_stanza *st, const char *context_ns, xm
 /* Every stanza the session sends: counted by stream management when it is
  * enabled (the library's own stanzas may exceed the queue bound). */
 int xmpp__session_send_stanza(xmpp_session *s, const xmpp_stanza *st) {
-    if (s->sm.enabled && s->step == STEP_READY)
+    if ((s->sm.enabled || s->sm.early) && s->step == STEP_READY)
         return xmpp__sm_send(s, st, NULL, s);
     return xmpp__session_write_stanza(s, st, NULL);
 }
@@ -283,7 +283,9 @@ void xmpp__session_fail(xmpp_session *s, xmpp_disconnect_cause cause,
               text ? text : "", cond ? " / " : "", cond ? xmpp_stream_condition_name(cond) : "");
     /* A protocol violation gets a stream error (RFC 6120 §4.9.1.1) once the
      * stream is open; a TLS failure can only close. */
-    if (cause == XMPP_CAUSE_PROTOCOL && cond != XMPP_SC_NONE && s->step >= STEP_FEATURES) {
+    if (s->step == STEP_CLOSING) {
+        /* our </stream:stream> is out: nothing may follow it */
+    } else if (cause == XMPP_CAUSE_PROTOCOL && cond != XMPP_SC_NONE && s->step >= STEP_FEATURES) {
         char buf[160];
         int n = snprintf(buf, sizeof(buf),
                          "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"

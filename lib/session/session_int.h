@@ -114,6 +114,7 @@ typedef struct xmpp_sm {
     int enabled;          /* enabled on the current stream */
     int resumable;        /* the last stream may be resumed */
     int resumed;          /* the last ready was a resumption */
+    int early;            /* dispatching a stanza that came before <enabled/> */
     char *id;             /* stream id for resumption */
     char *location;       /* preferred reconnection host */
     unsigned max_s;       /* the server's max resumption time, 0 = unknown */
@@ -129,7 +130,8 @@ typedef struct xmpp_sm {
     size_t since_r;       /* stanzas written since our last <r/> */
     int r_out;            /* our <r/> is unanswered */
     uint64_t r_due;       /* send <r/> at this time (0: not scheduled) */
-    uint64_t r_deadline;  /* the unanswered <r/> counts as lost at this time */
+    uint64_t r_deadline;  /* the unanswered <r/> counts as lost at this time
+                           * (0: not dated yet, done by the next timer call) */
 } xmpp_sm;
 
 struct xmpp_session {

@@ -39,6 +39,14 @@ static int is_stanza(const xmpp_stanza *st) {
            (strcmp(n, "message") == 0 || strcmp(n, "presence") == 0 || strcmp(n, "iq") == 0);
 }
 
+/* What we send: an element without a namespace is written in the stream's
+ * default namespace, so the server takes (and counts) it as a stanza. */
+static int is_out_stanza(const xmpp_stanza *st) {
+    const char *n = xmpp_stanza_name(st), *ns = xmpp_stanza_ns(st);
+    return n && (ns == NULL || strcmp(ns, XMPP_NS_CLIENT) == 0) &&
+           (strcmp(n, "message") == 0 || strcmp(n, "presence") == 0 || strcmp(n, "iq") == 0);
+}
+
 /* Strict decimal uint32: digits only, no sign, no leading junk. */
 static int parse_u32(const char *v, uint32_t *out) {
     uint64_t x = 0;
@@ -64,11 +72,14 @@ static unsigned ack_timeout(const xmpp_session *s) {
     return s->o.ka_timeout_ms ? s->o.ka_timeout_ms : SM_ACK_TIMEOUT_MS;
 }
 
+/* The wait for the answer is dated by the caller that knows the time (a
+ * timer), else at the next timer call: a send knows only the last time the
+ * session heard of, which may be long past for an idle session. */
 static void request_ack(xmpp_session *s) {
     s->sm.r_out = 1;
     s->sm.since_r = 0;
     s->sm.r_due = 0;
-    s->sm.r_deadline = s->now + ack_timeout(s);
+    s->sm.r_deadline = 0;
     write_str(s, "<r xmlns='" XMPP_NS_SM "'/>");
 }
 
@@ -254,15 +265,34 @@ void xmpp__sm_flush(xmpp_session *s) {
     maybe_request(s);
 }
 
+/* XEP-0198 §4 (SECURITY SM-02): an h above what we sent ends the stream
+ * with undefined-condition and <handled-count-too-high h send-count/>. */
+static void fail_too_high(xmpp_session *s, uint32_t h, uint32_t n) {
+    char text[128], buf[320];
+    snprintf(text, sizeof(text),
+             "handled-count-too-high: server acknowledged %lu stanzas, %lu were sent",
+             (unsigned long)n, (unsigned long)s->sm.n_unacked);
+    xmpp__log(s->ctx, XMPP_LOG_ERROR, "session", "session failed: %s", text);
+    s->cause = XMPP_CAUSE_PROTOCOL;
+    s->cond = XMPP_SC_UNDEFINED_CONDITION;
+    if (s->err_text == NULL)
+        s->err_text = xmpp__strdup(s->ctx, text);
+    if (s->step != STEP_CLOSING) { /* nothing after our </stream:stream> */
+        snprintf(buf, sizeof(buf),
+                 "<stream:error><undefined-condition xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                 "<handled-count-too-high xmlns='" XMPP_NS_SM "' h='%lu' send-count='%lu'/>"
+                 "</stream:error></stream:stream>",
+                 (unsigned long)h, (unsigned long)s->sm.sent);
+        write_str(s, buf);
+    }
+    xmpp__session_end(s, XMPP_CAUSE_PROTOCOL);
+}
+
 /* The server handled everything up to h. */
 static int handle_ack(xmpp_session *s, uint32_t h) {
     uint32_t n = h - s->sm.acked;
     if ((size_t)n > s->sm.n_unacked) {
-        char text[128];
-        snprintf(text, sizeof(text),
-                 "handled-count-too-high: server acknowledged %lu stanzas, %lu were sent",
-                 (unsigned long)n, (unsigned long)s->sm.n_unacked);
-        xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNDEFINED_CONDITION, text);
+        fail_too_high(s, h, n);
         return -1;
     }
     s->sm.acked = h;
@@ -330,17 +360,20 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
     xmpp_buf tmp;
     int internal = (cb == NULL && ud == (void *)s);
     int rc, direct;
+    /* The server counts every stanza after our <enable/>: one sent while a
+     * stanza that came before <enabled/> is dispatched is held until then. */
+    int ready = s->step == STEP_READY && !s->sm.early;
     if (internal)
         ud = NULL;
     if (s->step == STEP_CLOSING)
         return XMPP_ERR_STATE;
-    if (!is_stanza(st)) {
+    if (!is_out_stanza(st)) {
         /* nonzas (CSI, ...) are neither counted nor queued */
         if (s->step != STEP_READY)
             return XMPP_ERR_STATE;
         return xmpp__session_write_stanza(s, st, NULL);
     }
-    direct = s->step == STEP_READY && !s->sm.enabled && s->sm.n_queued == 0;
+    direct = ready && !s->sm.enabled && s->sm.n_queued == 0;
     if (s->o.sm_mode == XMPP_SM_OFF || direct) {
         if (s->step != STEP_READY)
             return XMPP_ERR_STATE;
@@ -374,7 +407,11 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
         return XMPP_ERR_NOMEM;
     }
     memset(e, 0, sizeof(*e));
-    if ((rc = xmpp_stanza_copy(&e->st, st)) != XMPP_OK) {
+    if ((rc = xmpp_stanza_copy(&e->st, st)) != XMPP_OK ||
+        /* explicit, so that an export keeps it a stanza */
+        (xmpp_stanza_ns(e->st) == NULL &&
+         (rc = xmpp_stanza_set_ns(e->st, XMPP_NS_CLIENT)) != XMPP_OK)) {
+        xmpp_stanza_unref(e->st);
         xmpp__buf_free(&tmp);
         xmpp__free(s->ctx, e);
         return rc;
@@ -384,7 +421,7 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
     e->ud = ud;
     e->stamp = (long long)time(NULL);
     append(s, e);
-    if (s->step == STEP_READY && s->sm.enabled && s->sm.n_unacked + 1 == s->sm.n_queued &&
+    if (ready && s->sm.enabled && s->sm.n_unacked + 1 == s->sm.n_queued &&
         s->sm.n_unacked < SM_WINDOW) {
         xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "SEND %.*s",
                   (int)(tmp.len > 2000 ? 2000 : tmp.len), tmp.data);
@@ -393,7 +430,7 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
         s->sm.since_r++;
         s->sm.n_unacked++;
         maybe_request(s);
-    } else if (s->step == STEP_READY) {
+    } else if (ready) {
         xmpp__sm_flush(s);
     }
     xmpp__buf_free(&tmp);
@@ -402,7 +439,7 @@ int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void 
 
 int xmpp_session_send_tracked(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb,
                               void *user_data) {
-    if (s == NULL || st == NULL || xmpp_stanza_is_text(st) || !is_stanza(st))
+    if (s == NULL || st == NULL || xmpp_stanza_is_text(st) || !is_out_stanza(st))
         return XMPP_ERR_INVALID;
     if (s->out.len - s->out_off > s->o.send_limit)
         return XMPP_ERR_LIMIT;
@@ -429,7 +466,8 @@ int xmpp__sm_ready_stanza(xmpp_session *s, xmpp_stanza *st) {
         return 1;
     }
     if (strcmp(name, "r") == 0) {
-        send_ack(s);
+        if (s->step == STEP_READY) /* nothing after our </stream:stream> */
+            send_ack(s);
     } else if (strcmp(name, "a") == 0) {
         uint32_t h;
         if (parse_u32(xmpp_stanza_attr(st, "h"), &h) != 0) {
@@ -472,6 +510,10 @@ int xmpp__sm_try_resume(xmpp_session *s) {
             case '<': xmpp__buf_append_str(&esc, "&lt;"); break;
             case '\'': xmpp__buf_append_str(&esc, "&apos;"); break;
             case '"': xmpp__buf_append_str(&esc, "&quot;"); break;
+            /* white space would be normalised to spaces (XML 1.0 §3.3.3) */
+            case '\t': xmpp__buf_append_str(&esc, "&#9;"); break;
+            case '\n': xmpp__buf_append_str(&esc, "&#10;"); break;
+            case '\r': xmpp__buf_append_str(&esc, "&#13;"); break;
             default: xmpp__buf_append(&esc, p, 1);
             }
         }
@@ -546,8 +588,8 @@ static void resumed(xmpp_session *s, const xmpp_stanza *st) {
                            "<resumed/> with a wrong previd or without a valid h");
         return;
     }
-    if (handle_ack(s, h) != 0)
-        return;
+    if (handle_ack(s, h) != 0 || s->step != STEP_SM_RESUME)
+        return; /* failed, or closed from an ACKED callback */
     s->sm.enabled = 1;
     s->sm.resumed = 1;
     s->sm.lost_at = 0;
@@ -564,7 +606,9 @@ static void resumed(xmpp_session *s, const xmpp_stanza *st) {
 static void deliver_early(xmpp_session *s, xmpp_stanza *st) {
     xmpp_step saved = s->step;
     s->step = STEP_READY;
+    s->sm.early = 1; /* what is sent meanwhile waits for <enabled/> */
     xmpp__dispatch(s, st);
+    s->sm.early = 0;
     if (s->step == STEP_READY)
         s->step = saved;
 }
@@ -597,12 +641,12 @@ void xmpp__sm_neg_stanza(xmpp_session *s, xmpp_stanza *st) {
                                    "<failed/> with an invalid h");
                 return;
             }
-            if (handle_ack(s, h) != 0)
+            if (handle_ack(s, h) != 0 || s->step != STEP_SM_RESUME)
                 return;
         }
         xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "resumption refused; binding a new session");
         stream_lost(s);
-        if (s->step != STEP_CLOSED)
+        if (s->step == STEP_SM_RESUME) /* not closed from a RETURNED callback */
             xmpp__neg_bind(s);
     } else {
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNSUPPORTED_STANZA_TYPE,
@@ -634,28 +678,45 @@ uint64_t xmpp__sm_deadline(const xmpp_session *s) {
         d = s->sm.r_due;
     if (s->sm.r_out && s->sm.r_deadline && s->sm.r_deadline < d)
         d = s->sm.r_deadline;
+    if (s->sm.r_out && !s->sm.r_deadline)
+        d = s->now; /* a timer call now, to date the wait */
     return d;
 }
 
 void xmpp__sm_timeout(xmpp_session *s, uint64_t now) {
     if (s->step != STEP_READY || !s->sm.enabled)
         return;
-    if (s->sm.r_out && s->sm.r_deadline && now >= s->sm.r_deadline) {
-        xmpp__session_fail(s, XMPP_CAUSE_TIMEOUT, XMPP_SC_NONE,
-                           "no stream management acknowledgement: connection is dead");
+    if (s->sm.r_out && !s->sm.r_deadline)
+        s->sm.r_deadline = now + ack_timeout(s);
+    if (s->sm.r_out && now >= s->sm.r_deadline) {
+        static const char text[] = "no stream management acknowledgement: connection is dead";
+        if (!s->sm.resumable) {
+            xmpp__session_fail(s, XMPP_CAUSE_TIMEOUT, XMPP_SC_NONE, text);
+            return;
+        }
+        /* No </stream:stream>: to a server still reading us, it would end
+         * the session we mean to resume (XEP-0198 §7). */
+        xmpp__log(s->ctx, XMPP_LOG_ERROR, "session", "session failed: %s", text);
+        s->cause = XMPP_CAUSE_TIMEOUT;
+        if (s->err_text == NULL)
+            s->err_text = xmpp__strdup(s->ctx, text);
+        xmpp__session_end(s, XMPP_CAUSE_TIMEOUT);
         return;
     }
-    if (!s->sm.r_out && s->sm.r_due && now >= s->sm.r_due && s->sm.n_unacked > 0)
+    if (!s->sm.r_out && s->sm.r_due && now >= s->sm.r_due && s->sm.n_unacked > 0) {
         request_ack(s);
-    else if (s->sm.r_due && now >= s->sm.r_due)
+        s->sm.r_deadline = now + ack_timeout(s);
+    } else if (s->sm.r_due && now >= s->sm.r_due)
         s->sm.r_due = 0;
 }
 
 int xmpp__sm_keepalive(xmpp_session *s) {
     if (!s->sm.enabled)
         return 0;
-    if (!s->sm.r_out)
+    if (!s->sm.r_out) {
         request_ack(s);
+        s->sm.r_deadline = s->now + ack_timeout(s); /* from handle_timeout: current */
+    }
     return 1;
 }
 
@@ -670,6 +731,10 @@ void xmpp__sm_closing(xmpp_session *s) {
 
 void xmpp__sm_free(xmpp_session *s) {
     xmpp_sm_entry *e;
+    /* the session is going away: sends from the callbacks are refused
+     * (else a stanza sent again from its RETURNED callback would come back
+     * again, forever) */
+    s->step = STEP_CLOSING;
     s->sm.n_unacked = 0;
     while ((e = pop_head(s)) != NULL)
         complete(s, e, XMPP_SENT_RETURNED);
@@ -745,7 +810,9 @@ int xmpp_session_sm_export(const xmpp_session *s, char **out, size_t *len) {
         *len = 0;
     if (s == NULL || out == NULL)
         return XMPP_ERR_INVALID;
-    if (s->sm.id == NULL && s->sm.n_queued == 0)
+    /* nothing to resume and nothing queued: nothing worth a document (and
+     * nothing an import would take) */
+    if ((s->sm.id == NULL || !s->sm.resumable) && s->sm.n_queued == 0)
         return XMPP_ERR_STATE;
     if ((rc = xmpp_stanza_new(&st, s->ctx, "sm-state", XMPP_NS_SMSTATE)) != XMPP_OK)
         return rc;
@@ -968,8 +1035,9 @@ int xmpp_session_sm_import(xmpp_session *s, const char *data, size_t len) {
     if (rc == XMPP_ERR_NOMEM)
         ic.err = XMPP_ERR_NOMEM;
     else if (ic.err == XMPP_OK && (rc != XMPP_OK || !ic.header_ok || !ic.state_seen || !ic.ended ||
-                                   ic.unacked > ic.n))
-        ic.err = XMPP_ERR_INVALID; /* malformed, truncated, or counters that do not fit */
+                                   ic.unacked > ic.n || (ic.id == NULL && ic.n == 0)))
+        ic.err = XMPP_ERR_INVALID; /* malformed, truncated, counters that do not fit, or
+                                    * empty (an export always has a stream or stanzas) */
     if (ic.err == XMPP_OK && ic.bound &&
         (bound = xmpp__strdup(s->ctx, xmpp_jid_full(ic.bound))) == NULL)
         ic.err = XMPP_ERR_NOMEM;

@@ -25,7 +25,8 @@ static int attr_name_ok(const char *name) {
     if (name == NULL)
         return 0;
     if (name[0] == '{') {
-        const char *close = strchr(name, '}');
+        /* the URI may hold '}', the local name may not */
+        const char *close = strrchr(name, '}');
         if (close == NULL || close == name + 1)
             return 0;
         size_t ul = (size_t)(close - name - 1);

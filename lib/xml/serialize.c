@@ -55,7 +55,7 @@ static void open_tag(xmpp_buf *b, const xmpp_stanza *st, const char *scope_ns) {
     for (i = 0; i < st->nattrs; i++) {
         const char *name = st->attrs[i].name;
         if (name[0] == '{') {
-            const char *close = strchr(name, '}');
+            const char *close = strrchr(name, '}'); /* the local name has none */
             char pfx[24], decl[32];
             int pl = snprintf(pfx, sizeof(pfx), "ns%u", prefix_no++);
             snprintf(decl, sizeof(decl), "xmlns:%s", pfx);
