@@ -57,6 +57,10 @@ struct cli {
     char inbuf[65536];
     size_t inlen;
     unsigned long lines, acked, untracked, returned;
+    /* listen: archive catch-up (XEP-0313) after a stream was not resumed */
+    char last_archive_id[256];
+    char catchup_id[32];
+    char listen_since[32];
 };
 
 #define SEEN_MAX 131072 /* remembered message keys (FIFO beyond) */
@@ -183,16 +187,48 @@ static int seen_before(struct cli *c, const char *from, const char *id) {
     return 0;
 }
 
-static int on_message(xmpp_session *s, xmpp_stanza *st, void *ud) {
-    struct cli *c = ud;
+#define NS_MAM "urn:xmpp:mam:2"
+#define NS_SID "urn:xmpp:sid:0"
+#define NS_FORWARD "urn:xmpp:forward:0"
+#define NS_RSM "http://jabber.org/protocol/rsm"
+
+/* Whether @p from is our own account (no from, our bare JID or a resource
+ * of it): only our own archive may feed us its results (XEP-0313 §5). */
+static int from_self(struct cli *c, const char *from) {
+    const char *me = xmpp_session_jid(xmpp_client_session(c->client));
+    size_t n;
+    if (from == NULL)
+        return 1;
+    if (me == NULL)
+        return 0;
+    n = strcspn(me, "/");
+    return strncmp(from, me, n) == 0 && (from[n] == '\0' || from[n] == '/');
+}
+
+/* XEP-0359: the archive id our server gave the message, to resume a
+ * catch-up after it. */
+static void note_archive_id(struct cli *c, const xmpp_stanza *st) {
+    const xmpp_stanza *sid;
+    const char *me = xmpp_session_jid(xmpp_client_session(c->client));
+    size_t n = me ? strcspn(me, "/") : 0;
+    for (sid = xmpp_stanza_child(st, "stanza-id", NS_SID); sid;
+         sid = xmpp_stanza_next_match(sid, "stanza-id", NS_SID)) {
+        const char *by = xmpp_stanza_attr(sid, "by"), *id = xmpp_stanza_attr(sid, "id");
+        if (me && by && id && strlen(by) == n && strncmp(by, me, n) == 0 && strlen(id) < 256) {
+            snprintf(c->last_archive_id, sizeof(c->last_archive_id), "%s", id);
+            return;
+        }
+    }
+}
+
+static void print_message(struct cli *c, const xmpp_stanza *st) {
     xmpp_stanza *body = xmpp_stanza_child(st, "body", NULL);
     char *text = NULL;
     const char *type = xmpp_stanza_type(st);
-    (void)s;
     if (body == NULL || (type && strcmp(type, "error") == 0))
-        return 1; /* chat states, receipts, errors: not messages to print */
+        return; /* chat states, receipts, errors: not messages to print */
     if (seen_before(c, xmpp_stanza_from(st), xmpp_stanza_id(st)))
-        return 1;
+        return;
     xmpp_stanza_text(body, &text, NULL);
     putchar('{');
     json_field("from", xmpp_stanza_from(st), 1);
@@ -208,6 +244,96 @@ static int on_message(xmpp_session *s, xmpp_stanza *st, void *ud) {
         c->done = 1;
         c->exit_code = EX_OK;
     }
+}
+
+static int send_catchup(struct cli *c);
+
+/* A page of the catch-up query is complete. */
+static void on_catchup(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *reply, void *ud) {
+    struct cli *c = ud;
+    const xmpp_stanza *fin = reply ? xmpp_stanza_child(reply, "fin", NS_MAM) : NULL;
+    const char *complete = fin ? xmpp_stanza_attr(fin, "complete") : NULL;
+    (void)s;
+    c->catchup_id[0] = '\0';
+    if (status != XMPP_IQ_RESULT || fin == NULL) {
+        if (status == XMPP_IQ_ERROR && c->verbose)
+            fprintf(stderr, "xmpp-cli: archive catch-up refused by the server\n");
+        return;
+    }
+    if (complete && (strcmp(complete, "true") == 0 || strcmp(complete, "1") == 0)) {
+        if (c->verbose)
+            fprintf(stderr, "xmpp-cli: archive catch-up complete\n");
+        return;
+    }
+    if (c->last_archive_id[0] && !c->done)
+        send_catchup(c); /* the next page */
+}
+
+/* XEP-0313: the messages archived since the last one we saw (or since we
+ * started listening), in pages of 100. */
+static int send_catchup(struct cli *c) {
+    xmpp_session *s = xmpp_client_session(c->client);
+    xmpp_stanza *iq = NULL, *q = NULL, *x = NULL, *f = NULL, *v = NULL, *set = NULL, *e = NULL;
+    char id[32];
+    int rc;
+    xmpp_session_new_id(s, id, sizeof(id));
+    snprintf(c->catchup_id, sizeof(c->catchup_id), "%s", id);
+    if ((rc = xmpp_iq_new(&iq, c->ctx, "set", NULL, id)) != XMPP_OK ||
+        (rc = xmpp_stanza_add_child_new(iq, "query", NS_MAM, &q)) != XMPP_OK ||
+        (rc = xmpp_stanza_set_attr(q, "queryid", id)) != XMPP_OK ||
+        (rc = xmpp_stanza_add_child_new(q, "x", "jabber:x:data", &x)) != XMPP_OK ||
+        (rc = xmpp_stanza_set_attr(x, "type", "submit")) != XMPP_OK ||
+        (rc = xmpp_stanza_add_child_new(x, "field", NULL, &f)) != XMPP_OK ||
+        (rc = xmpp_stanza_set_attr(f, "var", "FORM_TYPE")) != XMPP_OK ||
+        (rc = xmpp_stanza_set_attr(f, "type", "hidden")) != XMPP_OK ||
+        (rc = xmpp_stanza_add_child_new(f, "value", NULL, &v)) != XMPP_OK ||
+        (rc = xmpp_stanza_add_text(v, NS_MAM, strlen(NS_MAM))) != XMPP_OK)
+        goto out;
+    if (!c->last_archive_id[0]) {
+        if ((rc = xmpp_stanza_add_child_new(x, "field", NULL, &f)) != XMPP_OK ||
+            (rc = xmpp_stanza_set_attr(f, "var", "start")) != XMPP_OK ||
+            (rc = xmpp_stanza_add_child_new(f, "value", NULL, &v)) != XMPP_OK ||
+            (rc = xmpp_stanza_add_text(v, c->listen_since, strlen(c->listen_since))) != XMPP_OK)
+            goto out;
+    }
+    if ((rc = xmpp_stanza_add_child_new(q, "set", NS_RSM, &set)) != XMPP_OK ||
+        (rc = xmpp_stanza_add_child_new(set, "max", NULL, &e)) != XMPP_OK ||
+        (rc = xmpp_stanza_add_text(e, "100", 3)) != XMPP_OK)
+        goto out;
+    if (c->last_archive_id[0] &&
+        ((rc = xmpp_stanza_add_child_new(set, "after", NULL, &e)) != XMPP_OK ||
+         (rc = xmpp_stanza_add_text(e, c->last_archive_id, strlen(c->last_archive_id))) != XMPP_OK))
+        goto out;
+    rc = xmpp_session_send_iq(s, iq, 30000, on_catchup, c);
+out:
+    xmpp_stanza_unref(iq);
+    if (rc != XMPP_OK)
+        c->catchup_id[0] = '\0';
+    return rc;
+}
+
+static int on_message(xmpp_session *s, xmpp_stanza *st, void *ud) {
+    struct cli *c = ud;
+    const xmpp_stanza *res = xmpp_stanza_child(st, "result", NS_MAM);
+    (void)s;
+    if (res != NULL) {
+        /* an archived message: only from our own archive, only for our
+         * open query (XEP-0313 §5, SECURITY.md: MAM spoofing) */
+        const xmpp_stanza *fwd = xmpp_stanza_child(res, "forwarded", NS_FORWARD);
+        const xmpp_stanza *m = fwd ? xmpp_stanza_child(fwd, "message", XMPP_NS_CLIENT) : NULL;
+        const char *qid = xmpp_stanza_attr(res, "queryid"), *aid = xmpp_stanza_attr(res, "id");
+        if (!c->catchup_id[0] || qid == NULL || strcmp(qid, c->catchup_id) != 0 ||
+            !from_self(c, xmpp_stanza_from(st)) || m == NULL)
+            return 1;
+        if (aid && strlen(aid) < sizeof(c->last_archive_id))
+            snprintf(c->last_archive_id, sizeof(c->last_archive_id), "%s", aid);
+        /* messages we sent ourselves are in the archive too */
+        if (!from_self(c, xmpp_stanza_from(m)) || xmpp_stanza_from(m) == NULL)
+            print_message(c, m);
+        return 1;
+    }
+    note_archive_id(c, st);
+    print_message(c, st);
     return 1;
 }
 
@@ -439,12 +565,18 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
     } else if (strcmp(c->command, "listen") == 0 && xmpp_session_resumed(s)) {
         /* the stream carries on: presence and routing are unchanged */
     } else if (strcmp(c->command, "listen") == 0) {
+        /* a new session after a lost one: what the server held for the
+         * old stream may not come again (it may bounce it or store it);
+         * the archive has it */
         xmpp_stanza *p = NULL;
         /* initial presence, so the server routes messages to us */
         rc = xmpp_presence_new(&p, c->ctx, NULL, NULL, NULL);
         if (rc == XMPP_OK)
             rc = xmpp_session_send(s, p);
         xmpp_stanza_unref(p);
+        if (rc == XMPP_OK && !first && c->reconnect > 0 && send_catchup(c) != XMPP_OK &&
+            c->verbose)
+            fprintf(stderr, "xmpp-cli: cannot start the archive catch-up\n");
     } else if (strcmp(c->command, "ping") == 0) {
         rc = send_query(c, c->nargs > 0 ? c->args[0] : NULL, "ping", "urn:xmpp:ping");
     } else if (strcmp(c->command, "version") == 0) {
@@ -726,6 +858,12 @@ int main(int argc, char **argv) {
                 die(EX_USAGE, "--count takes a positive number");
         } else if (c.nargs != 0) {
             die(EX_USAGE, "usage: listen [--count N]");
+        }
+        {
+            time_t now = time(NULL);
+            struct tm tm;
+            gmtime_r(&now, &tm);
+            strftime(c.listen_since, sizeof(c.listen_since), "%Y-%m-%dT%H:%M:%SZ", &tm);
         }
         c.seen = calloc(SEEN_SLOTS, sizeof(*c.seen));
         c.seen_fifo = calloc(SEEN_MAX, sizeof(*c.seen_fifo));
