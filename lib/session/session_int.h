@@ -216,6 +216,12 @@ int xmpp__sm_keepalive(xmpp_session *s);
 void xmpp__sm_closing(xmpp_session *s);
 void xmpp__sm_free(xmpp_session *s);
 void xmpp__sm_flush(xmpp_session *s);
+void xmpp__sm_forget(xmpp_session *s);
+void xmpp__sm_resume_element(xmpp_session *s, xmpp_buf *b);
+const char *xmpp__sm_enable_element(const xmpp_session *s);
+int xmpp__sm_enabled(xmpp_session *s, const xmpp_stanza *st);
+int xmpp__sm_resumed(xmpp_session *s, const xmpp_stanza *st);
+int xmpp__sm_resume_failed(xmpp_session *s, const xmpp_stanza *st);
 
 void xmpp__csi_sync(xmpp_session *s);
 
