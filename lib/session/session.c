@@ -95,7 +95,7 @@ int xmpp_session_new(xmpp_session **out, xmpp_ctx *ctx, const xmpp_session_optio
         return rc;
     }
     if ((rc = xmpp_jid_parse(&s->jid, ctx, opts->jid)) != XMPP_OK ||
-        (rc = make_parser(s)) != XMPP_OK) {
+        (rc = xmpp__sasl2_init(s)) != XMPP_OK || (rc = make_parser(s)) != XMPP_OK) {
         xmpp_session_free(s);
         return rc;
     }
@@ -119,6 +119,7 @@ void xmpp_session_free(xmpp_session *s) {
     s->in_callback--;
     xmpp__handlers_free(s);
     xmpp__neg_free(s);
+    xmpp__sasl2_free(s);
     xmpp_xml_parser_free(s->parser);
     xmpp__buf_free(&s->out);
     xmpp_jid_free(s->jid);
@@ -343,7 +344,9 @@ static void tls_input(xmpp_session *s, const void *data, size_t len) {
     }
     for (;;) {
         int n = xmpp_tls_read(s->tls, buf, sizeof(buf));
-        if (n > 0)
+        if (n > 0 && s->step == STEP_SASL2) /* the answer may carry a FAST token */
+            xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "RECV %d bytes (SASL2: not shown)", n);
+        else if (n > 0)
             xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "RECV %.*s", n > 2000 ? 2000 : n,
                       (const char *)buf);
         if (n == 0)
@@ -422,6 +425,7 @@ static int reset_connection(xmpp_session *s) {
     s->restart = s->start_tls = 0;
     s->tls_up = s->authenticated = s->sasl_pins = 0;
     s->mech = NULL;
+    xmpp__sasl2_reset(s);
     s->session_needed = 0;
     xmpp__free(s->ctx, s->stream_id);
     xmpp__free(s->ctx, s->err_text);

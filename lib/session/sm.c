@@ -624,8 +624,11 @@ void xmpp__sm_disconnected(xmpp_session *s) {
     s->sm.r_out = 0;
     s->sm.r_due = s->sm.r_deadline = 0;
     s->sm.since_r = 0;
-    /* the server ended the session itself, or we did: nothing to resume */
-    if (c == XMPP_CAUSE_LOCAL_CLOSE || c == XMPP_CAUSE_SASL || c == XMPP_CAUSE_STREAM_ERROR ||
+    /* the server ended the session itself, or we did: nothing to resume
+     * (a rejected FAST token says nothing about the stream: the password
+     * login that follows may resume it) */
+    if (c == XMPP_CAUSE_LOCAL_CLOSE || (c == XMPP_CAUSE_SASL && !xmpp__fast_rejected(s)) ||
+        c == XMPP_CAUSE_STREAM_ERROR ||
         c == XMPP_CAUSE_TLS_VERIFY || c == XMPP_CAUSE_TLS_REQUIRED)
         s->sm.resumable = 0;
 }
