@@ -54,7 +54,8 @@ patch_modules() {
 #     calls); a private copy gets them, built on 0.12's handle_enable() and
 #     handle_resume(): their reply becomes the result, and what they send
 #     after it (stanzas re-sent on resumption, an <r/>) is held back until
-#     finish(), after the SASL2 <success/>.
+#     finish(), after the SASL2 <success/>; the resumed session takes
+#     over the authentication state the later success hooks read.
 patch_inline_modules() {
   local pd=$1 m
   for m in sasl2_fast sasl2_sm sasl2_bind2; do
@@ -112,6 +113,11 @@ function do_resume(session, stanza)
 		original.send.filter = original.filter;
 	end
 	if not reply or reply.name ~= "resumed" then return sasl2_failure(reply); end
+	-- the SASL2 success hooks that run next (mod_sasl2_fast) read these
+	-- from the resumed session
+	original.sasl_handler = session.sasl_handler;
+	original.client_id = session.client_id;
+	original.fast_token_request = session.fast_token_request;
 	return { session = original; id = stanza.attr.previd; finish = function ()
 		for i = 2, #out do original.rawsend(out[i]); end
 	end };
