@@ -551,14 +551,24 @@ static unsigned long limit_value(const xmpp_stanza *limits, const char *name) {
     return x;
 }
 
-static void features(xmpp_session *s, const xmpp_stanza *st) {
-    const xmpp_stanza *sess, *limits;
-    /* XEP-0478: the server's limits, re-read with every features element */
-    limits = xmpp_stanza_child(st, "limits", XMPP_NS_LIMITS);
+/* What every features element tells, also the one that follows a SASL2
+ * <success/> on a stream already ready: XEP-0478 limits (re-read with
+ * every features element), and after authentication SM and CSI. */
+void xmpp__neg_read_features(xmpp_session *s, const xmpp_stanza *st) {
+    const xmpp_stanza *limits = xmpp_stanza_child(st, "limits", XMPP_NS_LIMITS);
     s->limit_max_bytes = limits ? (size_t)limit_value(limits, "max-bytes") : 0;
     s->limit_idle_ms = limits ? (unsigned)limit_value(limits, "idle-seconds") * 1000u : 0;
     if (s->limit_max_bytes && s->limit_max_bytes < 512)
         s->limit_max_bytes = 0; /* absurd: RFC 6120 §13.12 promises 10000 */
+    if (s->authenticated) {
+        s->sm.offered = xmpp_stanza_child(st, "sm", XMPP_NS_SM) != NULL;
+        s->csi_offered = xmpp_stanza_child(st, "csi", XMPP_NS_CSI) != NULL;
+    }
+}
+
+static void features(xmpp_session *s, const xmpp_stanza *st) {
+    const xmpp_stanza *sess;
+    xmpp__neg_read_features(s, st);
     if (!s->tls_up && s->o.tls_mode != XMPP_TLS_NONE) {
         if (xmpp_stanza_child(st, "starttls", XMPP_NS_TLS) != NULL) {
             s->step = STEP_PROCEED;
@@ -581,8 +591,6 @@ static void features(xmpp_session *s, const xmpp_stanza *st) {
             start_sasl(s, st);
         return;
     }
-    s->sm.offered = xmpp_stanza_child(st, "sm", XMPP_NS_SM) != NULL;
-    s->csi_offered = xmpp_stanza_child(st, "csi", XMPP_NS_CSI) != NULL;
     /* bound (or resumed) inside SASL2: the features after <success/>
      * still list legacy binding, which must not be done again */
     if (xmpp__sasl2_features(s))

@@ -617,8 +617,19 @@ static void success(xmpp_session *s, const xmpp_stanza *st) {
     /* XEP-0388 §2.6.1: no restart; the features of the authenticated
      * stream follow on this one */
     s->step = STEP_FEATURES;
-    if (fresh && s->o.fast_cb)
+    if (fresh && s->o.fast_cb) {
         s->o.fast_cb(s, s->s2.token_mech, s->s2.token, s->s2.token_expiry, s->o.fast_ud);
+        if (s->step != STEP_FEATURES)
+            return; /* closed from the callback */
+    }
+    /* Resumed, or bound with stream management settled: nothing is left
+     * to negotiate, and the server may already send stanzas (Prosody
+     * re-sends the unacknowledged ones, and asks for an ack, before its
+     * features). Ready now; the features are taken when they come. */
+    if (s->sm.resumed || (s->s2.bound && (s->s2.sm_answered || s->o.sm_mode == XMPP_SM_OFF))) {
+        s->s2.features_due = 1;
+        xmpp__neg_ready(s);
+    }
 }
 
 void xmpp__sasl2_stanza(xmpp_session *s, const xmpp_stanza *st) {
@@ -635,9 +646,8 @@ void xmpp__sasl2_stanza(xmpp_session *s, const xmpp_stanza *st) {
                            "unexpected element during SASL2");
 }
 
-/* The features after <success/>: when Bind2 bound the resource or the
- * stream was resumed inline, the negotiation ends here (stream management
- * the RFC 6120 way if it was wanted and Bind2 could not do it). */
+/* The features after <success/> when Bind2 bound the resource but
+ * stream management is still wanted: the RFC 6120 way if offered. */
 int xmpp__sasl2_features(xmpp_session *s) {
     if (!s->s2.active || !s->s2.bound)
         return 0;
@@ -645,5 +655,16 @@ int xmpp__sasl2_features(xmpp_session *s) {
         return 1;
     if (s->step != STEP_CLOSED)
         xmpp__neg_ready(s);
+    return 1;
+}
+
+/* The features that follow a <success/> after which the session became
+ * ready: their limits and CSI offer apply; 1 when st was them. */
+int xmpp__sasl2_late_features(xmpp_session *s, const xmpp_stanza *st) {
+    if (!is(st, "features", XMPP_NS_STREAMS))
+        return 0;
+    s->s2.features_due = 0;
+    xmpp__neg_read_features(s, st);
+    xmpp__csi_sync(s);
     return 1;
 }

@@ -32,6 +32,8 @@ static void on_stanza(xmpp_stanza *st, void *ud) {
     s->last_rx = s->now;
     s->ping_deadline = 0;
     if (s->step == STEP_READY || s->step == STEP_CLOSING) {
+        if (s->s2.features_due && xmpp__sasl2_late_features(s, st))
+            return;
         if (strcmp(xmpp_stanza_name(st), "error") == 0 && xmpp_stanza_ns(st) &&
             strcmp(xmpp_stanza_ns(st), XMPP_NS_STREAMS) == 0)
             xmpp__neg_stanza(s, st);

@@ -128,6 +128,7 @@ typedef struct xmpp_sasl2 {
     int carbons_inline;   /* ... with carbons <enable/> */
     int bound;            /* Bind2 bound a resource, or the stream was resumed */
     int sm_answered;      /* <enabled/> or <failed/> came inside <bound/> */
+    int features_due;     /* ready at <success/>; its features still to come */
     int token_rejected;   /* the server refused the FAST token */
     unsigned login;       /* XMPP_LOGIN_* of the last login */
     uint8_t proof[64];    /* the HT server proof expected in <success/> */
@@ -247,12 +248,14 @@ int xmpp__neg_sasl_payload(xmpp_session *s, const xmpp_stanza *st, uint8_t **out
 void xmpp__neg_sasl_local_failure(xmpp_session *s, int rc);
 void xmpp__neg_sasl_failure(xmpp_session *s, const xmpp_stanza *st, const char *text_ns);
 int xmpp__neg_account_jid(const xmpp_session *s, const xmpp_jid *jid);
+void xmpp__neg_read_features(xmpp_session *s, const xmpp_stanza *st);
 
 /* sasl2.c */
 int xmpp__sasl2_init(xmpp_session *s);
 int xmpp__sasl2_start(xmpp_session *s, const xmpp_stanza *features);
 void xmpp__sasl2_stanza(xmpp_session *s, const xmpp_stanza *st);
 int xmpp__sasl2_features(xmpp_session *s);
+int xmpp__sasl2_late_features(xmpp_session *s, const xmpp_stanza *st);
 void xmpp__sasl2_reset(xmpp_session *s);
 void xmpp__sasl2_free(xmpp_session *s);
 int xmpp__fast_rejected(const xmpp_session *s);
