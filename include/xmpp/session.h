@@ -737,8 +737,12 @@ XMPP_EXTERN int xmpp_session_server_limits(const xmpp_session *s, size_t *max_by
  * binds the resource with Bind2 (XEP-0386), enables or resumes stream
  * management inside the same request (XEP-0198) and uses FAST tokens
  * (XEP-0484, see xmpp_session_options_set_fast()). A server without SASL2
- * gets the RFC 6120 negotiation unchanged. Forbid it to compare the two,
- * or to work around a broken server.
+ * gets the RFC 6120 negotiation unchanged, and so does one whose RFC 6120
+ * mechanisms include a stronger one than its SASL2 list (e.g. a -PLUS
+ * variant offered only there): SASL2 is never bought with a weaker
+ * mechanism. Bind2 is not used when the account JID names a resource (it
+ * cannot request one); RFC 6120 binding requests it after SASL2. Forbid
+ * SASL2 to compare the two paths, or to work around a broken server.
  * @param opts the options.
  * @param enable non-zero to allow SASL2 (the default), 0 to forbid it.
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
@@ -757,8 +761,8 @@ XMPP_EXTERN int xmpp_session_options_set_sasl2(xmpp_session_options *opts, int e
  *        from uuidgen), created once per installation and stored by the
  *        application; NULL to let the session generate one.
  * @param software the application's name (e.g. "AwesomeXMPP"), or NULL.
- *        Also the Bind2 tag (the start of the resource) when the account
- *        JID has no resource.
+ *        Also the Bind2 tag (the start of the resource the server makes
+ *        up; "libxmpp" without a name).
  * @param device a name for the device the user recognises (e.g. "Kiva's
  *        Phone"), or NULL. Avoid private details: the server shows it to
  *        the user's other devices and may log it.

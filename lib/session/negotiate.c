@@ -223,44 +223,49 @@ void xmpp__neg_sasl_local_failure(xmpp_session *s, int rc) {
                        XMPP_SC_NONE, msg);
 }
 
-/* The mechanism choice and initial response, shared by RFC 6120 SASL and
- * SASL2: the mechanisms are the `mechanism` children of `mechs` in `ns`,
- * the XEP-0440 types come from `features`. The SASL client is set up once
- * per connection (the password then lives only inside it). Returns 0 with
- * the initial response in *init (NULL: none; release with
- * xmpp__sasl_buf_free), or -1 once the session has failed. */
-int xmpp__neg_sasl_begin(xmpp_session *s, const xmpp_stanza *features, const xmpp_stanza *mechs,
-                         const char *ns, int sasl2, uint8_t **init, size_t *ilen) {
-    const xmpp_stanza *cbs = xmpp_stanza_child(features, "sasl-channel-binding", XMPP_NS_SASL_CB);
+/* What a features element offers for SASL: the `mechanism` children of
+ * `mechs` in `ns` and the XEP-0440 types, borrowed from the stanza. */
+typedef struct sasl_offer {
     const char *names[128], *cbt[32];
-    size_t nn = 0, nc = 0;
+    size_t nn, nc;
+} sasl_offer;
+
+/* Bounded lists: more than that is a hostile server (RES-06); the whole
+ * list matters for the XEP-0474 hash, so never truncate. 0, or -1 once
+ * the session has failed. */
+static int read_offer(xmpp_session *s, const xmpp_stanza *features, const xmpp_stanza *mechs,
+                      const char *ns, sasl_offer *o) {
+    const xmpp_stanza *cbs = xmpp_stanza_child(features, "sasl-channel-binding", XMPP_NS_SASL_CB);
     const xmpp_stanza *c;
-    int rc;
-    *init = NULL;
-    *ilen = 0;
-    /* bounded lists: more than that is a hostile server (RES-06); the
-     * whole list matters for the XEP-0474 hash, so never truncate */
+    o->nn = o->nc = 0;
     for (c = xmpp_stanza_child(mechs, "mechanism", ns); c;
          c = xmpp_stanza_next_match(c, "mechanism", ns)) {
         const xmpp_stanza *t = xmpp_stanza_first_child(c);
-        if (nn == 128) {
+        if (o->nn == 128) {
             xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_POLICY_VIOLATION,
                                "server advertises too many SASL mechanisms");
             return -1;
         }
         if (t && xmpp_stanza_is_text(t))
-            names[nn++] = xmpp_stanza_text_ptr(t);
+            o->names[o->nn++] = xmpp_stanza_text_ptr(t);
     }
     for (c = cbs ? xmpp_stanza_child(cbs, "channel-binding", NULL) : NULL; c;
          c = xmpp_stanza_next_match(c, "channel-binding", NULL)) {
-        if (nc == 32) {
+        if (o->nc == 32) {
             xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_POLICY_VIOLATION,
                                "server advertises too many channel-binding types");
             return -1;
         }
         if (xmpp_stanza_attr(c, "type"))
-            cbt[nc++] = xmpp_stanza_attr(c, "type");
+            o->cbt[o->nc++] = xmpp_stanza_attr(c, "type");
     }
+    return 0;
+}
+
+/* The SASL client of this connection, set up once (the password then
+ * lives only inside it). 0, or -1 once the session has failed. */
+static int ensure_sasl(xmpp_session *s, size_t nc) {
+    int rc;
     if (s->sasl == NULL) {
         xmpp__sasl_params p;
         memset(&p, 0, sizeof(p));
@@ -306,7 +311,46 @@ int xmpp__neg_sasl_begin(xmpp_session *s, const xmpp_stanza *features, const xmp
             s->o.password = NULL;
         }
     }
-    rc = xmpp__sasl_select(s->sasl, names, nn, cbt, nc, sasl2, &s->mech);
+    return 0;
+}
+
+/* Whether RFC 6120 SASL should be used although SASL2 is offered: its
+ * best mechanism ranks above SASL2's (Prosody offers SCRAM-SHA-1-PLUS on
+ * TLS 1.2 over RFC 6120 only), or SASL2 has nothing acceptable and RFC
+ * 6120 has. Never a weaker choice: on a tie SASL2 wins, and a downgrade
+ * refused on both lists stays refused (SASL2's error is reported). 1, 0,
+ * or -1 once the session has failed. */
+int xmpp__neg_prefer_rfc6120(xmpp_session *s, const xmpp_stanza *features,
+                             const xmpp_stanza *sasl2_mechs) {
+    const xmpp_stanza *m1 = xmpp_stanza_child(features, "mechanisms", XMPP_NS_SASL);
+    sasl_offer o1, o2;
+    int r1 = -1, r2 = -1, rc1, rc2;
+    if (m1 == NULL)
+        return 0;
+    if (read_offer(s, features, m1, XMPP_NS_SASL, &o1) != 0 ||
+        read_offer(s, features, sasl2_mechs, XMPP_NS_SASL2, &o2) != 0 || ensure_sasl(s, o2.nc) != 0)
+        return -1;
+    rc1 = xmpp__sasl_preview(s->sasl, o1.names, o1.nn, o1.cbt, o1.nc, 0, &r1);
+    rc2 = xmpp__sasl_preview(s->sasl, o2.names, o2.nn, o2.cbt, o2.nc, 1, &r2);
+    if (rc1 != XMPP_OK)
+        return 0;
+    return rc2 != XMPP_OK || r1 < r2;
+}
+
+/* The mechanism choice and initial response, shared by RFC 6120 SASL and
+ * SASL2: the mechanisms are the `mechanism` children of `mechs` in `ns`,
+ * the XEP-0440 types come from `features`. Returns 0 with the initial
+ * response in *init (NULL: none; release with xmpp__sasl_buf_free), or -1
+ * once the session has failed. */
+int xmpp__neg_sasl_begin(xmpp_session *s, const xmpp_stanza *features, const xmpp_stanza *mechs,
+                         const char *ns, int sasl2, uint8_t **init, size_t *ilen) {
+    sasl_offer o;
+    int rc;
+    *init = NULL;
+    *ilen = 0;
+    if (read_offer(s, features, mechs, ns, &o) != 0 || ensure_sasl(s, o.nc) != 0)
+        return -1;
+    rc = xmpp__sasl_select(s->sasl, o.names, o.nn, o.cbt, o.nc, sasl2, &s->mech);
     if (rc == XMPP_OK)
         rc = xmpp__sasl_initial(s->sasl, init, ilen);
     if (rc != XMPP_OK) {

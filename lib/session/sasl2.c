@@ -246,10 +246,8 @@ static const char *token_request(const xmpp_session *s, const xmpp_stanza *fast,
     return NULL;
 }
 
-/* The Bind2 tag: the configured resource, else the software name. */
+/* The Bind2 tag (XEP-0386 §2.2: it names the software). */
 static const char *bind_tag(const xmpp_session *s) {
-    if (xmpp_jid_resource(s->jid))
-        return xmpp_jid_resource(s->jid);
     return s->o.ua_software ? s->o.ua_software : "libxmpp";
 }
 
@@ -289,6 +287,10 @@ int xmpp__sasl2_start(xmpp_session *s, const xmpp_stanza *features) {
         fast = xmpp_stanza_child(inl, "fast", XMPP_NS_FAST);
         sm_inline = xmpp_stanza_child(inl, "sm", XMPP_NS_SM) != NULL;
     }
+    /* Bind2 lets the server make up the resource: a resource the
+     * application asked for is requested with RFC 6120 binding */
+    if (xmpp_jid_resource(s->jid) != NULL)
+        bind2 = NULL;
     xmpp__sasl2_reset(s);
     s->s2.active = 1;
     /* XEP-0484: the token instead of the password (only inside TLS) */
@@ -302,8 +304,18 @@ int xmpp__sasl2_start(xmpp_session *s, const xmpp_stanza *features) {
         }
         s->mech = s->s2.token_mech;
         s->s2.fast = 1;
-    } else if (xmpp__neg_sasl_begin(s, features, auth, XMPP_NS_SASL2, 1, &init, &ilen) != 0) {
-        return 1;
+    } else {
+        /* never a weaker mechanism for the sake of SASL2 */
+        if ((rc = xmpp__neg_prefer_rfc6120(s, features, auth)) != 0) {
+            if (rc < 0)
+                return 1;
+            xmpp__log(s->ctx, XMPP_LOG_INFO, "session",
+                      "RFC 6120 SASL offers a stronger mechanism than SASL2: using it");
+            s->s2.active = 0;
+            return 0;
+        }
+        if (xmpp__neg_sasl_begin(s, features, auth, XMPP_NS_SASL2, 1, &init, &ilen) != 0)
+            return 1;
     }
     s->s2.request = token_request(s, fast, s->s2.fast);
     /* XEP-0198 with SASL2: resume inside the authentication; XEP-0386:

@@ -244,6 +244,8 @@ void xmpp__neg_ready(xmpp_session *s);
 void xmpp__neg_bind(xmpp_session *s);
 int xmpp__neg_sasl_begin(xmpp_session *s, const xmpp_stanza *features, const xmpp_stanza *mechs,
                          const char *ns, int sasl2, uint8_t **init, size_t *ilen);
+int xmpp__neg_prefer_rfc6120(xmpp_session *s, const xmpp_stanza *features,
+                             const xmpp_stanza *sasl2_mechs);
 int xmpp__neg_sasl_payload(xmpp_session *s, const xmpp_stanza *st, uint8_t **out, size_t *len);
 void xmpp__neg_sasl_local_failure(xmpp_session *s, int rc);
 void xmpp__neg_sasl_failure(xmpp_session *s, const xmpp_stanza *st, const char *text_ns);

@@ -36,11 +36,12 @@
 #define BIND2_ALL                                                                            \
     "<bind xmlns='urn:xmpp:bind:0'><inline><feature var='urn:xmpp:carbons:2'/>"              \
     "<feature var='urn:xmpp:csi:0'/><feature var='urn:xmpp:sm:3'/></inline></bind>"
-#define SASL2(mechs, inline_)                                                                \
+/* SASL2 and RFC 6120 SASL with the same mechanisms */
+#define SASL2(mechs, inline_) SASL2_1(mechs, inline_, mechs)
+#define SASL2_1(mechs, inline_, mechs1)                                                      \
     "<stream:features><authentication xmlns='urn:xmpp:sasl:2'>" mechs "<inline>" inline_   \
     "</inline></authentication><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"        \
-    "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>"            \
-    "</stream:features>"
+    mechs1 "</mechanisms></stream:features>"
 #define M_SCRAM "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism>"
 #define M_PLAIN "<mechanism>PLAIN</mechanism>"
 #define FAST_NONE "<fast xmlns='urn:xmpp:fast:0'><mechanism>HT-SHA-256-NONE</mechanism></fast>"
@@ -669,6 +670,18 @@ static void test_bind2_carbons_csi(void **state) {
     assert_int_equal(xmpp_session_can_resume(f->s, f->now), 1);
     fix_free(f);
 
+    /* a resource asked for: Bind2 cannot request it, RFC 6120 binding does */
+    fo = plain_opts();
+    fo.jid = "alice@example.com/desk";
+    f = fix_new(&fo);
+    server(f, HDR SASL2(M_PLAIN, BIND2_ALL SM_INLINE));
+    assert_non_null(strstr(f->out, "<authenticate "));
+    assert_null(strstr(f->out, "urn:xmpp:bind:0"));
+    take(f);
+    server(f, SUCCESS_OPEN AUTHZ("alice@example.com") "</success>" FEAT_AFTER_SM);
+    assert_non_null(strstr(f->out, "<resource>desk</resource>"));
+    fix_free(f);
+
     /* Bind2 refused: the RFC 6120 bind follows */
     fo = plain_opts();
     f = fix_new(&fo);
@@ -881,8 +894,8 @@ static void test_downgrade_refused(void **state) {
     fopts fo = plain_opts();
     struct fix *f;
     (void)state;
-    /* #27 / SASL-02 over SASL2: an account pinned to SCRAM, and SASL2
-     * advertising PLAIN only; nothing is sent, whatever SASL1 offers */
+    /* #27 / SASL-02 over SASL2: an account pinned to SCRAM, and both
+     * profiles advertising PLAIN only; nothing is sent */
     fo.pinned = 1;
     f = fix_new(&fo);
     server(f, HDR SASL2(M_PLAIN, BIND2_ALL));
@@ -891,6 +904,26 @@ static void test_downgrade_refused(void **state) {
     assert_null(strstr(f->out, "<authenticate"));
     assert_null(strstr(f->out, "<auth "));
     assert_int_equal(f->ready, 0);
+    fix_free(f);
+    /* SCRAM stripped from SASL2 only: RFC 6120 SCRAM, never PLAIN */
+    f = fix_new(&fo);
+    server(f, HDR SASL2_1(M_PLAIN, BIND2_ALL, M_SCRAM));
+    assert_non_null(strstr(f->out, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                                   "mechanism='SCRAM-SHA-1'>"));
+    assert_null(strstr(f->out, "<authenticate"));
+    fix_free(f);
+    /* unpinned too: SASL2 is never bought with a weaker mechanism */
+    fo = plain_opts();
+    f = fix_new(&fo);
+    server(f, HDR SASL2_1(M_PLAIN, BIND2_ALL, M_SCRAM));
+    assert_non_null(strstr(f->out, "mechanism='SCRAM-SHA-1'>"));
+    assert_null(strstr(f->out, "<authenticate"));
+    fix_free(f);
+    /* and an equal one is taken over SASL2 */
+    f = fix_new(&fo);
+    server(f, HDR SASL2_1(M_SCRAM, BIND2_ALL, M_SCRAM));
+    assert_non_null(strstr(f->out, "<authenticate xmlns='urn:xmpp:sasl:2' "
+                                   "mechanism='SCRAM-SHA-1'>"));
     fix_free(f);
     /* SASL2 failure: verbatim condition, reported once, no retry */
     fo = plain_opts();
