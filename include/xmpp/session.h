@@ -410,7 +410,9 @@ XMPP_EXTERN const char *xmpp_session_jid(const xmpp_session *s);
 /**
  * After authentication: 1 when the mechanism used (SCRAM, EXTERNAL) should
  * pin the account against PLAIN from now on; persist it and pass it to
- * xmpp_session_options_set_sasl_pinned() next time. Else 0.
+ * xmpp_session_options_set_sasl_pinned() next time. Else 0. After a FAST
+ * token login (XEP-0484) the pin as configured: a token says nothing about
+ * the password mechanisms.
  */
 XMPP_EXTERN int xmpp_session_sasl_pins(const xmpp_session *s);
 
@@ -737,6 +739,171 @@ XMPP_EXTERN int xmpp_session_server_limits(const xmpp_session *s, size_t *max_by
  * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
  */
 XMPP_EXTERN int xmpp_session_options_set_compression(xmpp_session_options *opts, int on);
+
+/* ---- modern login: SASL2 (XEP-0388), Bind2 (XEP-0386), FAST (XEP-0484) -- */
+
+/**
+ * Allows or forbids SASL2 (XEP-0388). Allowed by default: when the
+ * server's features after TLS carry \<authentication xmlns='urn:xmpp:sasl:2'>,
+ * the session authenticates with it (the same mechanisms, downgrade
+ * protection, channel binding and server-signature checks as RFC 6120
+ * SASL) and saves the stream restart; where the server also offers them it
+ * binds the resource with Bind2 (XEP-0386), enables or resumes stream
+ * management inside the same request (XEP-0198) and uses FAST tokens
+ * (XEP-0484, see xmpp_session_options_set_fast()). A server without SASL2
+ * gets the RFC 6120 negotiation unchanged, and so does one whose RFC 6120
+ * mechanisms include a stronger one than its SASL2 list (e.g. a -PLUS
+ * variant offered only there): SASL2 is never bought with a weaker
+ * mechanism. Bind2 is not used when the account JID names a resource (it
+ * cannot request one); RFC 6120 binding requests it after SASL2. Forbid
+ * SASL2 to compare the two paths, or to work around a broken server.
+ * @param opts the options.
+ * @param enable non-zero to allow SASL2 (the default), 0 to forbid it.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_sasl2(xmpp_session_options *opts, int enable);
+
+/**
+ * Describes this installation of the application to the server in the
+ * SASL2 \<user-agent/> element. The server uses the id to tell the user's
+ * devices apart: Bind2 derives a stable resource from it and replaces an
+ * older session of the same device, and FAST tokens are bound to it.
+ * Without an id the session generates a random one for its own life
+ * (then FAST cannot be used: a token would be useless to the next process).
+ * @param opts the options.
+ * @param id a UUID in its text form ("8-4-4-4-12" hexadecimal digits, e.g.
+ *        from uuidgen), created once per installation and stored by the
+ *        application; NULL to let the session generate one.
+ * @param software the application's name (e.g. "AwesomeXMPP"), or NULL.
+ *        Also the Bind2 tag (the start of the resource the server makes
+ *        up; "libxmpp" without a name).
+ * @param device a name for the device the user recognises (e.g. "Kiva's
+ *        Phone"), or NULL. Avoid private details: the server shows it to
+ *        the user's other devices and may log it.
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID (not a UUID; software or device
+ *         empty, over 256 bytes or not UTF-8) or ::XMPP_ERR_NOMEM. All
+ *         strings are copied.
+ */
+XMPP_EXTERN int xmpp_session_options_set_user_agent(xmpp_session_options *opts, const char *id,
+                                                    const char *software, const char *device);
+
+/**
+ * Asks for message carbons (XEP-0280): with Bind2 (and a server that lists
+ * carbons among its Bind2 features) they are enabled inside the login, with
+ * no extra round trip and no window in which a message could be missed;
+ * xmpp_session_login_flags() then has ::XMPP_LOGIN_CARBONS. Elsewhere the
+ * session does not enable them: send the XEP-0280 \<enable/> IQ yourself
+ * after on_ready when that flag is missing. Default: off.
+ * @param opts the options.
+ * @param enable non-zero to ask for carbons.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_carbons(xmpp_session_options *opts, int enable);
+
+/** The SASL condition (xmpp_session_sasl_condition()) of a FAST token the
+ *  server refused. */
+#define XMPP_SASL_FAST_REJECTED "fast-token-rejected"
+
+/**
+ * Receives FAST tokens (XEP-0484) to persist, and tells when one must be
+ * forgotten.
+ *
+ * A token authenticates the account like the password (without revealing
+ * it, and only together with the same user-agent id): store it as carefully
+ * as a password, never log or show it. Replace the stored token with each
+ * new one (the server rotates tokens: the old one stays valid only until
+ * the new one is used).
+ * @param s the session.
+ * @param mechanism the mechanism the token is for ("HT-SHA-256-NONE"; a
+ *        static string).
+ * @param token the token (borrowed: valid during the call only), or NULL
+ *        when the server refused the stored token: delete it.
+ * @param expiry when the token expires (seconds since 1970-01-01 UTC); 0
+ *        with a NULL token.
+ * @param user_data passed back to the callback.
+ *
+ * Fires from inside xmpp_session_recv(), before on_ready (a new token) or
+ * before on_closed (a refused one). It may send, close and free handlers
+ * like any callback; xmpp_session_recv(), xmpp_session_free() and
+ * xmpp_session_handle_timeout() return ::XMPP_ERR_RECURSIVE there.
+ */
+typedef void (*xmpp_fast_token_fn)(xmpp_session *s, const char *mechanism, const char *token,
+                                   int64_t expiry, void *user_data);
+
+/**
+ * Uses FAST (XEP-0484): once a password login succeeded on a server that
+ * offers FAST (over TLS only), the session asks for a token and hands it to
+ * @p on_token; later logins (reconnections of this session, and sessions
+ * given the token with xmpp_session_options_set_fast_token()) authenticate
+ * with the token in one round trip instead of the password. The session
+ * asks for a new token when the one in use expires within three days, and
+ * the server may rotate it on its own; each new token goes to @p on_token.
+ *
+ * Needs the stable user-agent id of xmpp_session_options_set_user_agent():
+ * tokens are bound to it (xmpp_session_new() fails without it).
+ *
+ * If the server refuses the token, the session ends with
+ * ::XMPP_CAUSE_SASL and the condition ::XMPP_SASL_FAST_REJECTED ("the token
+ * was refused: log in with the password"), after @p on_token was called
+ * with a NULL token. It does not retry with the password on the same
+ * connection: servers do not accept a second \<authenticate/> there
+ * (Prosody answers it with invalid-mechanism). Start the session again
+ * (xmpp_session_start() on a new transport, or xmpp_client_connect()): with
+ * a password set (xmpp_session_set_password()) it logs in with the password
+ * and asks for a new token; a stream that could be resumed before still can.
+ * @param opts the options.
+ * @param on_token receives new tokens, or NULL to use no FAST at all.
+ * @param user_data passed back to the callback.
+ * @return ::XMPP_OK or ::XMPP_ERR_INVALID.
+ */
+XMPP_EXTERN int xmpp_session_options_set_fast(xmpp_session_options *opts,
+                                              xmpp_fast_token_fn on_token, void *user_data);
+
+/**
+ * Sets a FAST token stored from an earlier session (xmpp_fast_token_fn):
+ * the next login authenticates with it instead of the password where the
+ * server offers FAST over TLS with its mechanism. A password may be set as
+ * well: it is used where FAST is not offered, or when the token is already
+ * expired by the local clock. A mechanism list set with
+ * xmpp_session_options_set_mechanisms() restricts only the password
+ * mechanisms, not the token's.
+ * @param opts the options.
+ * @param mechanism the token's mechanism as the callback gave it
+ *        ("HT-SHA-256-NONE").
+ * @param token the token (copied; wiped when the options or the session
+ *        are freed or the token is replaced), or NULL to clear it.
+ * @param expiry the expiry the callback gave (seconds since 1970-01-01 UTC).
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID (unsupported mechanism, empty or
+ *         over-long token) or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_options_set_fast_token(xmpp_session_options *opts,
+                                                    const char *mechanism, const char *token,
+                                                    int64_t expiry);
+
+/** What the last login used: the bits of xmpp_session_login_flags(). */
+typedef enum xmpp_login_flag {
+    /** SASL2 (XEP-0388) authenticated it, without a stream restart. */
+    XMPP_LOGIN_SASL2 = 1,
+    /** Bind2 (XEP-0386) bound the resource inside the authentication. */
+    XMPP_LOGIN_BIND2 = 2,
+    /** A FAST token (XEP-0484) authenticated it instead of the password. */
+    XMPP_LOGIN_FAST = 4,
+    /** The previous stream was resumed inside the authentication
+     *  (XEP-0198 with SASL2; xmpp_session_resumed() is 1 too). */
+    XMPP_LOGIN_RESUMED_INLINE = 8,
+    /** Stream management was enabled inside the Bind2 request. */
+    XMPP_LOGIN_SM_INLINE = 16,
+    /** Message carbons (XEP-0280) were enabled inside the Bind2 request. */
+    XMPP_LOGIN_CARBONS = 32
+} xmpp_login_flag;
+
+/**
+ * How the current (or last) login went.
+ * @param s the session.
+ * @return a bit set of ::xmpp_login_flag values; 0 for an RFC 6120 login,
+ *         before authentication, or for NULL.
+ */
+XMPP_EXTERN unsigned xmpp_session_login_flags(const xmpp_session *s);
 
 #ifdef __cplusplus
 }

@@ -146,8 +146,9 @@ static void send_sasl(xmpp_session *s, const char *elem, const char *mech, const
     xmpp__buf_free(&b);
 }
 
-/* Decodes the base64 payload of a challenge/success ("=" or empty: none). */
-static int payload(xmpp_session *s, const xmpp_stanza *st, uint8_t **out, size_t *len) {
+/* Decodes the base64 payload of a challenge/success ("=" or empty: none;
+ * SASL2 has no "=" but sends no "=" either). */
+int xmpp__neg_sasl_payload(xmpp_session *s, const xmpp_stanza *st, uint8_t **out, size_t *len) {
     char *text = NULL;
     size_t tl = 0;
     gnutls_datum_t in, dec = {NULL, 0};
@@ -202,9 +203,10 @@ static unsigned cb_info(xmpp_session *s) {
     return r;
 }
 
-/* A failure decided on our side: we abort the exchange (RFC 6120 §6.4.5)
- * and end the session; nothing is retried with another mechanism. */
-static void sasl_local_failure(xmpp_session *s, int rc) {
+/* A failure decided on our side: we abort the exchange (RFC 6120 §6.4.5,
+ * XEP-0388 §3.5) and end the session; nothing is retried with another
+ * mechanism. */
+void xmpp__neg_sasl_local_failure(xmpp_session *s, int rc) {
     char msg[256];
     const char *detail = s->sasl ? xmpp__sasl_server_error(s->sasl) : NULL;
     snprintf(msg, sizeof(msg), "authentication failed: %s%s%s", xmpp__sasl_strerror(rc),
@@ -214,47 +216,56 @@ static void sasl_local_failure(xmpp_session *s, int rc) {
     if (s->step == STEP_SASL)
         xmpp__session_write(s, "<abort xmlns='" XMPP_NS_SASL "'/>",
                             sizeof("<abort xmlns='" XMPP_NS_SASL "'/>") - 1);
+    else if (s->step == STEP_SASL2)
+        xmpp__session_write(s, "<abort xmlns='" XMPP_NS_SASL2 "'/>",
+                            sizeof("<abort xmlns='" XMPP_NS_SASL2 "'/>") - 1);
     xmpp__session_fail(s, rc == XMPP_ERR_NOMEM ? XMPP_CAUSE_NOMEM : XMPP_CAUSE_SASL,
                        XMPP_SC_NONE, msg);
 }
 
-static void start_sasl(xmpp_session *s, const xmpp_stanza *features) {
-    const xmpp_stanza *mechs = xmpp_stanza_child(features, "mechanisms", XMPP_NS_SASL);
-    const xmpp_stanza *cbs = xmpp_stanza_child(features, "sasl-channel-binding", XMPP_NS_SASL_CB);
+/* What a features element offers for SASL: the `mechanism` children of
+ * `mechs` in `ns` and the XEP-0440 types, borrowed from the stanza. */
+typedef struct sasl_offer {
     const char *names[128], *cbt[32];
-    size_t nn = 0, nc = 0;
+    size_t nn, nc;
+} sasl_offer;
+
+/* Bounded lists: more than that is a hostile server (RES-06); the whole
+ * list matters for the XEP-0474 hash, so never truncate. 0, or -1 once
+ * the session has failed. */
+static int read_offer(xmpp_session *s, const xmpp_stanza *features, const xmpp_stanza *mechs,
+                      const char *ns, sasl_offer *o) {
+    const xmpp_stanza *cbs = xmpp_stanza_child(features, "sasl-channel-binding", XMPP_NS_SASL_CB);
     const xmpp_stanza *c;
-    uint8_t *init = NULL;
-    size_t ilen = 0;
-    int rc, have_init;
-    if (mechs == NULL) {
-        xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_NONE,
-                           "server offers no SASL mechanisms");
-        return;
-    }
-    /* bounded lists: more than that is a hostile server (RES-06); the
-     * whole list matters for the XEP-0474 hash, so never truncate */
-    for (c = xmpp_stanza_child(mechs, "mechanism", XMPP_NS_SASL); c;
-         c = xmpp_stanza_next_match(c, "mechanism", XMPP_NS_SASL)) {
+    o->nn = o->nc = 0;
+    for (c = xmpp_stanza_child(mechs, "mechanism", ns); c;
+         c = xmpp_stanza_next_match(c, "mechanism", ns)) {
         const xmpp_stanza *t = xmpp_stanza_first_child(c);
-        if (nn == 128) {
+        if (o->nn == 128) {
             xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_POLICY_VIOLATION,
                                "server advertises too many SASL mechanisms");
-            return;
+            return -1;
         }
         if (t && xmpp_stanza_is_text(t))
-            names[nn++] = xmpp_stanza_text_ptr(t);
+            o->names[o->nn++] = xmpp_stanza_text_ptr(t);
     }
     for (c = cbs ? xmpp_stanza_child(cbs, "channel-binding", NULL) : NULL; c;
          c = xmpp_stanza_next_match(c, "channel-binding", NULL)) {
-        if (nc == 32) {
+        if (o->nc == 32) {
             xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_POLICY_VIOLATION,
                                "server advertises too many channel-binding types");
-            return;
+            return -1;
         }
         if (xmpp_stanza_attr(c, "type"))
-            cbt[nc++] = xmpp_stanza_attr(c, "type");
+            o->cbt[o->nc++] = xmpp_stanza_attr(c, "type");
     }
+    return 0;
+}
+
+/* The SASL client of this connection, set up once (the password then
+ * lives only inside it). 0, or -1 once the session has failed. */
+static int ensure_sasl(xmpp_session *s, size_t nc) {
+    int rc;
     if (s->sasl == NULL) {
         xmpp__sasl_params p;
         memset(&p, 0, sizeof(p));
@@ -291,7 +302,7 @@ static void start_sasl(xmpp_session *s, const xmpp_stanza *features) {
         if ((rc = xmpp__sasl_new(&s->sasl, s->ctx, &p)) != XMPP_OK) {
             xmpp__session_fail(s, rc == XMPP_ERR_NOMEM ? XMPP_CAUSE_NOMEM : XMPP_CAUSE_SASL,
                                XMPP_SC_NONE, "cannot set up SASL (missing or invalid credentials)");
-            return;
+            return -1;
         }
         /* the password lives on only inside the mechanism */
         if (s->o.password) {
@@ -300,16 +311,67 @@ static void start_sasl(xmpp_session *s, const xmpp_stanza *features) {
             s->o.password = NULL;
         }
     }
-    rc = xmpp__sasl_select(s->sasl, names, nn, cbt, nc, 0, &s->mech);
+    return 0;
+}
+
+/* Whether RFC 6120 SASL should be used although SASL2 is offered: its
+ * best mechanism ranks above SASL2's (Prosody offers SCRAM-SHA-1-PLUS on
+ * TLS 1.2 over RFC 6120 only), or SASL2 has nothing acceptable and RFC
+ * 6120 has. Never a weaker choice: on a tie SASL2 wins, and a downgrade
+ * refused on both lists stays refused (SASL2's error is reported). 1, 0,
+ * or -1 once the session has failed. */
+int xmpp__neg_prefer_rfc6120(xmpp_session *s, const xmpp_stanza *features,
+                             const xmpp_stanza *sasl2_mechs) {
+    const xmpp_stanza *m1 = xmpp_stanza_child(features, "mechanisms", XMPP_NS_SASL);
+    sasl_offer o1, o2;
+    int r1 = -1, r2 = -1, rc1, rc2;
+    if (m1 == NULL)
+        return 0;
+    if (read_offer(s, features, m1, XMPP_NS_SASL, &o1) != 0 ||
+        read_offer(s, features, sasl2_mechs, XMPP_NS_SASL2, &o2) != 0 || ensure_sasl(s, o2.nc) != 0)
+        return -1;
+    rc1 = xmpp__sasl_preview(s->sasl, o1.names, o1.nn, o1.cbt, o1.nc, 0, &r1);
+    rc2 = xmpp__sasl_preview(s->sasl, o2.names, o2.nn, o2.cbt, o2.nc, 1, &r2);
+    if (rc1 != XMPP_OK)
+        return 0;
+    return rc2 != XMPP_OK || r1 < r2;
+}
+
+/* The mechanism choice and initial response, shared by RFC 6120 SASL and
+ * SASL2: the mechanisms are the `mechanism` children of `mechs` in `ns`,
+ * the XEP-0440 types come from `features`. Returns 0 with the initial
+ * response in *init (NULL: none; release with xmpp__sasl_buf_free), or -1
+ * once the session has failed. */
+int xmpp__neg_sasl_begin(xmpp_session *s, const xmpp_stanza *features, const xmpp_stanza *mechs,
+                         const char *ns, int sasl2, uint8_t **init, size_t *ilen) {
+    sasl_offer o;
+    int rc;
+    *init = NULL;
+    *ilen = 0;
+    if (read_offer(s, features, mechs, ns, &o) != 0 || ensure_sasl(s, o.nc) != 0)
+        return -1;
+    rc = xmpp__sasl_select(s->sasl, o.names, o.nn, o.cbt, o.nc, sasl2, &s->mech);
+    if (rc == XMPP_OK)
+        rc = xmpp__sasl_initial(s->sasl, init, ilen);
     if (rc != XMPP_OK) {
-        sasl_local_failure(s, rc);
+        xmpp__neg_sasl_local_failure(s, rc);
+        return -1;
+    }
+    return 0;
+}
+
+static void start_sasl(xmpp_session *s, const xmpp_stanza *features) {
+    const xmpp_stanza *mechs = xmpp_stanza_child(features, "mechanisms", XMPP_NS_SASL);
+    uint8_t *init = NULL;
+    size_t ilen = 0;
+    int have_init;
+    if (mechs == NULL) {
+        xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_NONE,
+                           "server offers no SASL mechanisms");
         return;
     }
-    rc = xmpp__sasl_initial(s->sasl, &init, &ilen);
-    if (rc != XMPP_OK) {
-        sasl_local_failure(s, rc);
+    if (xmpp__neg_sasl_begin(s, features, mechs, XMPP_NS_SASL, 0, &init, &ilen) != 0)
         return;
-    }
     have_init = init != NULL;
     xmpp__log(s->ctx, XMPP_LOG_INFO, "session", "authenticating with %s", s->mech);
     s->step = STEP_SASL;
@@ -317,13 +379,21 @@ static void start_sasl(xmpp_session *s, const xmpp_stanza *features) {
     xmpp__sasl_buf_free(s->ctx, init, ilen);
 }
 
-static void sasl_failure(xmpp_session *s, const xmpp_stanza *st) {
-    const xmpp_stanza *c, *t = xmpp_stanza_child(st, "text", XMPP_NS_SASL);
+/* <failure/> from the server (RFC 6120 §6.4.5; XEP-0388 §2.6.2, where the
+ * condition is in the RFC 6120 namespace, the text in text_ns and
+ * application-specific elements may come along). */
+void xmpp__neg_sasl_failure(xmpp_session *s, const xmpp_stanza *st, const char *text_ns) {
+    const xmpp_stanza *c, *t = xmpp_stanza_child(st, "text", text_ns);
     char *text = NULL;
     char msg[256];
     for (c = xmpp_stanza_first_child(st); c; c = xmpp_stanza_next(c))
-        if (!xmpp_stanza_is_text(c) && strcmp(xmpp_stanza_name(c), "text") != 0)
+        if (!xmpp_stanza_is_text(c) && xmpp_stanza_ns(c) &&
+            strcmp(xmpp_stanza_ns(c), XMPP_NS_SASL) == 0 && strcmp(xmpp_stanza_name(c), "text") != 0)
             break;
+    if (c == NULL)
+        for (c = xmpp_stanza_first_child(st); c; c = xmpp_stanza_next(c))
+            if (!xmpp_stanza_is_text(c) && strcmp(xmpp_stanza_name(c), "text") != 0)
+                break;
     xmpp__free(s->ctx, s->sasl_cond);
     s->sasl_cond = xmpp__strdup(s->ctx, c ? xmpp_stanza_name(c) : "undefined-condition");
     if (t)
@@ -340,7 +410,7 @@ static void sasl_stanza(xmpp_session *s, const xmpp_stanza *st) {
     size_t ilen = 0, rlen = 0;
     int rc;
     if (is(st, "failure", XMPP_NS_SASL)) {
-        sasl_failure(s, st);
+        xmpp__neg_sasl_failure(s, st, XMPP_NS_SASL);
         return;
     }
     if (!is(st, "challenge", XMPP_NS_SASL) && !is(st, "success", XMPP_NS_SASL)) {
@@ -348,7 +418,7 @@ static void sasl_stanza(xmpp_session *s, const xmpp_stanza *st) {
                            "unexpected element during SASL");
         return;
     }
-    rc = payload(s, st, &in, &ilen);
+    rc = xmpp__neg_sasl_payload(s, st, &in, &ilen);
     if (rc != XMPP_OK) {
         xmpp__session_fail(s, rc == XMPP_ERR_NOMEM ? XMPP_CAUSE_NOMEM : XMPP_CAUSE_SASL,
                            XMPP_SC_NONE, "malformed base64 from the server");
@@ -359,7 +429,7 @@ static void sasl_stanza(xmpp_session *s, const xmpp_stanza *st) {
         rc = xmpp__sasl_finish(s->sasl, in, ilen);
         xmpp__free(s->ctx, in);
         if (rc != XMPP_OK) {
-            sasl_local_failure(s, rc);
+            xmpp__neg_sasl_local_failure(s, rc);
             return;
         }
         s->sasl_pins = xmpp__sasl_pins_account(s->sasl);
@@ -372,7 +442,7 @@ static void sasl_stanza(xmpp_session *s, const xmpp_stanza *st) {
     rc = xmpp__sasl_step(s->sasl, in, ilen, &resp, &rlen);
     xmpp__free(s->ctx, in);
     if (rc != XMPP_OK) {
-        sasl_local_failure(s, rc);
+        xmpp__neg_sasl_local_failure(s, rc);
         return;
     }
     send_sasl(s, "response", NULL, resp, rlen, 1);
@@ -403,10 +473,10 @@ void xmpp__neg_ready(xmpp_session *s) {
     s->neg_deadline = 0;
     xmpp__log(s->ctx, XMPP_LOG_INFO, "session", "ready as %s%s", s->bound_jid,
               s->sm.resumed ? " (stream resumed)" : "");
-    /* a new session starts active (XEP-0352 §3); a resumed one keeps
-     * what the server knew */
+    /* a new session starts active (XEP-0352 §3), or as Bind2 set it up
+     * (XEP-0386); a resumed one keeps what the server knew */
     if (!s->sm.resumed)
-        s->csi_sent_inactive = 0;
+        s->csi_sent_inactive = s->s2.csi_inline;
     xmpp__csi_sync(s);
     /* what was queued while not ready goes first (XEP-0198 re-sends, or
      * stanzas given while reconnecting) */
@@ -447,6 +517,15 @@ static int our_reply(xmpp_session *s, const xmpp_stanza *st) {
            strcmp(from, xmpp_jid_domain(s->jid)) == 0 || strcmp(from, xmpp_jid_bare(s->jid)) == 0;
 }
 
+/* NEG-02: the server may change the resource, never the account; an
+ * anonymous login gets a server-chosen localpart on our domain. */
+int xmpp__neg_account_jid(const xmpp_session *s, const xmpp_jid *jid) {
+    if (xmpp_jid_local(s->jid) == NULL)
+        return xmpp_jid_local(jid) != NULL &&
+               strcmp(xmpp_jid_domain(jid), xmpp_jid_domain(s->jid)) == 0;
+    return xmpp_jid_bare_equal(jid, s->jid);
+}
+
 static void bind_stanza(xmpp_session *s, const xmpp_stanza *st) {
     const char *type = xmpp_stanza_type(st);
     const xmpp_stanza *j;
@@ -479,12 +558,7 @@ static void bind_stanza(xmpp_session *s, const xmpp_stanza *st) {
         return;
     }
     xmpp_free(s->ctx, text);
-    /* NEG-02: the server may change the resource, never the account; an
-     * anonymous login gets a server-chosen localpart on our domain */
-    if (xmpp_jid_local(s->jid) == NULL
-            ? (xmpp_jid_local(bound) == NULL ||
-               strcmp(xmpp_jid_domain(bound), xmpp_jid_domain(s->jid)) != 0)
-            : !xmpp_jid_bare_equal(bound, s->jid)) {
+    if (!xmpp__neg_account_jid(s, bound)) {
         xmpp_jid_free(bound);
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_NONE,
                            "server bound a JID of another account");
@@ -521,14 +595,23 @@ static unsigned long limit_value(const xmpp_stanza *limits, const char *name) {
     return x;
 }
 
-static void features(xmpp_session *s, const xmpp_stanza *st) {
-    const xmpp_stanza *limits;
-    /* XEP-0478: the server's limits, re-read with every features element */
-    limits = xmpp_stanza_child(st, "limits", XMPP_NS_LIMITS);
+/* What every features element tells, also the one that follows a SASL2
+ * <success/> on a stream already ready: XEP-0478 limits (re-read with
+ * every features element), and after authentication SM and CSI. */
+void xmpp__neg_read_features(xmpp_session *s, const xmpp_stanza *st) {
+    const xmpp_stanza *limits = xmpp_stanza_child(st, "limits", XMPP_NS_LIMITS);
     s->limit_max_bytes = limits ? (size_t)limit_value(limits, "max-bytes") : 0;
     s->limit_idle_ms = limits ? (unsigned)limit_value(limits, "idle-seconds") * 1000u : 0;
     if (s->limit_max_bytes && s->limit_max_bytes < 512)
         s->limit_max_bytes = 0; /* absurd: RFC 6120 §13.12 promises 10000 */
+    if (s->authenticated) {
+        s->sm.offered = xmpp_stanza_child(st, "sm", XMPP_NS_SM) != NULL;
+        s->csi_offered = xmpp_stanza_child(st, "csi", XMPP_NS_CSI) != NULL;
+    }
+}
+
+static void features(xmpp_session *s, const xmpp_stanza *st) {
+    xmpp__neg_read_features(s, st);
     if (!s->tls_up && s->o.tls_mode != XMPP_TLS_NONE) {
         if (xmpp_stanza_child(st, "starttls", XMPP_NS_TLS) != NULL) {
             s->step = STEP_PROCEED;
@@ -546,9 +629,15 @@ static void features(xmpp_session *s, const xmpp_stanza *st) {
                   "continuing WITHOUT TLS: plaintext explicitly allowed");
     }
     if (!s->authenticated) {
-        start_sasl(s, st);
+        /* XEP-0388 when offered (and not forbidden), else RFC 6120 */
+        if (!xmpp__sasl2_start(s, st))
+            start_sasl(s, st);
         return;
     }
+    /* bound (or resumed) inside SASL2: the features after <success/>
+     * still list legacy binding, which must not be done again */
+    if (xmpp__sasl2_features(s))
+        return;
     /* XEP-0138: after TLS and authentication, before binding */
     if (xmpp__compress_try(s, st) || s->step == STEP_CLOSED)
         return;
@@ -567,8 +656,6 @@ void xmpp__neg_post_auth(xmpp_session *s, const xmpp_stanza *st) {
     /* RFC 6121 §A / draft-cridland-xmpp-session: only when not optional */
     sess = xmpp_stanza_child(st, "session", XMPP_NS_SESSION);
     s->session_needed = sess != NULL && xmpp_stanza_child(sess, "optional", NULL) == NULL;
-    s->sm.offered = xmpp_stanza_child(st, "sm", XMPP_NS_SM) != NULL;
-    s->csi_offered = xmpp_stanza_child(st, "csi", XMPP_NS_CSI) != NULL;
     /* XEP-0198 §5: resume instead of binding when the last stream can be;
      * when not, its stanzas may be handed back, and the application may
      * close from that callback */
@@ -640,6 +727,9 @@ void xmpp__neg_stanza(xmpp_session *s, xmpp_stanza *st) {
         return;
     case STEP_SASL:
         sasl_stanza(s, st);
+        return;
+    case STEP_SASL2:
+        xmpp__sasl2_stanza(s, st);
         return;
     case STEP_BIND:
     case STEP_SESSION:

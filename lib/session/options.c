@@ -6,6 +6,8 @@
 
 #include <gnutls/gnutls.h>
 
+#include "stream/ht.h"
+
 #define DEFAULT_NEG_MS 30000
 #define DEFAULT_IQ_MS 60000
 #define DEFAULT_SEND_LIMIT (4u * 1024 * 1024)
@@ -110,7 +112,12 @@ void xmpp__options_clear(struct xmpp_session_options *o) {
     wipe_free(o->ctx, o->password);
     xmpp__free(o->ctx, o->tls_name);
     xmpp_tls_config_unref(o->tls_cfg);
+    xmpp__free(o->ctx, o->ua_id);
+    xmpp__free(o->ctx, o->ua_software);
+    xmpp__free(o->ctx, o->ua_device);
+    wipe_free(o->ctx, o->fast_token);
     o->jid = o->password = o->tls_name = NULL;
+    o->ua_id = o->ua_software = o->ua_device = o->fast_token = NULL;
     o->tls_cfg = NULL;
 }
 
@@ -272,18 +279,117 @@ int xmpp_session_options_set_compression(xmpp_session_options *o, int on) {
     return XMPP_OK;
 }
 
+/* ---- SASL2, Bind2, FAST */
+int xmpp_session_options_set_sasl2(xmpp_session_options *o, int enable) {
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    o->sasl2_off = !enable;
+    return XMPP_OK;
+}
+
+/* RFC 4122 text form: 8-4-4-4-12 hexadecimal digits. */
+static int is_uuid(const char *v) {
+    size_t i;
+    if (strlen(v) != 36)
+        return 0;
+    for (i = 0; i < 36; i++) {
+        char c = v[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return 0;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int ua_text_ok(const char *v) {
+    size_t n;
+    if (v == NULL)
+        return 1;
+    n = strlen(v);
+    return n > 0 && n <= 256 && xmpp__xml_text_ok(v, n);
+}
+
+int xmpp_session_options_set_user_agent(xmpp_session_options *o, const char *id,
+                                        const char *software, const char *device) {
+    char *i = NULL, *sw = NULL, *dev = NULL;
+    if (o == NULL || (id != NULL && !is_uuid(id)) || !ua_text_ok(software) || !ua_text_ok(device))
+        return XMPP_ERR_INVALID;
+    if ((id && (i = xmpp__strdup(o->ctx, id)) == NULL) ||
+        (software && (sw = xmpp__strdup(o->ctx, software)) == NULL) ||
+        (device && (dev = xmpp__strdup(o->ctx, device)) == NULL)) {
+        xmpp__free(o->ctx, i);
+        xmpp__free(o->ctx, sw);
+        xmpp__free(o->ctx, dev);
+        return XMPP_ERR_NOMEM;
+    }
+    xmpp__free(o->ctx, o->ua_id);
+    xmpp__free(o->ctx, o->ua_software);
+    xmpp__free(o->ctx, o->ua_device);
+    o->ua_id = i;
+    o->ua_software = sw;
+    o->ua_device = dev;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_carbons(xmpp_session_options *o, int enable) {
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    o->carbons = enable != 0;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_fast(xmpp_session_options *o, xmpp_fast_token_fn on_token,
+                                  void *ud) {
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    o->fast_cb = on_token;
+    o->fast_ud = ud;
+    return XMPP_OK;
+}
+
+int xmpp_session_options_set_fast_token(xmpp_session_options *o, const char *mechanism,
+                                        const char *token, int64_t expiry) {
+    const char *mech;
+    int rc;
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    if (token == NULL) {
+        wipe_free(o->ctx, o->fast_token);
+        o->fast_token = NULL;
+        o->fast_mech = NULL;
+        o->fast_expiry = 0;
+        return XMPP_OK;
+    }
+    mech = mechanism ? xmpp__ht_mechanism(mechanism) : NULL;
+    if (mech == NULL || token[0] == '\0' || strlen(token) > XMPP_HT_TOKEN_MAX)
+        return XMPP_ERR_INVALID;
+    if ((rc = set_str(o, &o->fast_token, token, 1)) != XMPP_OK)
+        return rc;
+    o->fast_mech = mech;
+    o->fast_expiry = expiry;
+    return XMPP_OK;
+}
+
 /* Deep copy into the session. */
 int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_options *src);
 int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_options *src) {
     *dst = *src;
     dst->jid = dst->password = dst->tls_name = NULL;
+    dst->ua_id = dst->ua_software = dst->ua_device = dst->fast_token = NULL;
     dst->tls_cfg = NULL;
     dst->mechs = NULL;
     dst->nmechs = 0;
     if (copy_mechs(dst, (const char *const *)src->mechs, src->nmechs) != XMPP_OK ||
         (src->jid && (dst->jid = xmpp__strdup(src->ctx, src->jid)) == NULL) ||
         (src->password && (dst->password = xmpp__strdup(src->ctx, src->password)) == NULL) ||
-        (src->tls_name && (dst->tls_name = xmpp__strdup(src->ctx, src->tls_name)) == NULL)) {
+        (src->tls_name && (dst->tls_name = xmpp__strdup(src->ctx, src->tls_name)) == NULL) ||
+        (src->ua_id && (dst->ua_id = xmpp__strdup(src->ctx, src->ua_id)) == NULL) ||
+        (src->ua_software && (dst->ua_software = xmpp__strdup(src->ctx, src->ua_software)) == NULL) ||
+        (src->ua_device && (dst->ua_device = xmpp__strdup(src->ctx, src->ua_device)) == NULL) ||
+        (src->fast_token && (dst->fast_token = xmpp__strdup(src->ctx, src->fast_token)) == NULL)) {
         xmpp__options_clear(dst);
         return XMPP_ERR_NOMEM;
     }

@@ -33,6 +33,8 @@ static void on_stanza(xmpp_stanza *st, void *ud) {
     s->last_rx = s->now;
     s->ping_deadline = 0;
     if (s->step == STEP_READY || s->step == STEP_CLOSING) {
+        if (s->s2.features_due && xmpp__sasl2_late_features(s, st))
+            return;
         if (strcmp(xmpp_stanza_name(st), "error") == 0 && xmpp_stanza_ns(st) &&
             strcmp(xmpp_stanza_ns(st), XMPP_NS_STREAMS) == 0)
             xmpp__neg_stanza(s, st);
@@ -96,7 +98,7 @@ int xmpp_session_new(xmpp_session **out, xmpp_ctx *ctx, const xmpp_session_optio
         return rc;
     }
     if ((rc = xmpp_jid_parse(&s->jid, ctx, opts->jid)) != XMPP_OK ||
-        (rc = make_parser(s)) != XMPP_OK) {
+        (rc = xmpp__sasl2_init(s)) != XMPP_OK || (rc = make_parser(s)) != XMPP_OK) {
         xmpp_session_free(s);
         return rc;
     }
@@ -122,6 +124,7 @@ void xmpp_session_free(xmpp_session *s) {
     xmpp__neg_free(s);
     xmpp__zlib_free(s->z);
     xmpp_stanza_unref(s->post_auth_features);
+    xmpp__sasl2_free(s);
     xmpp_xml_parser_free(s->parser);
     xmpp__buf_free(&s->out);
     xmpp_jid_free(s->jid);
@@ -405,7 +408,9 @@ static void tls_input(xmpp_session *s, const void *data, size_t len) {
     }
     for (;;) {
         int n = xmpp_tls_read(s->tls, buf, sizeof(buf));
-        if (n > 0)
+        if (n > 0 && s->step == STEP_SASL2) /* the answer may carry a FAST token */
+            xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "RECV %d bytes (SASL2: not shown)", n);
+        else if (n > 0)
             xmpp__log(s->ctx, XMPP_LOG_DEBUG, "session", "RECV %.*s", n > 2000 ? 2000 : n,
                       (const char *)buf);
         if (n == 0)
@@ -489,6 +494,7 @@ static int reset_connection(xmpp_session *s) {
     s->restart = s->start_tls = 0;
     s->tls_up = s->authenticated = s->sasl_pins = 0;
     s->mech = NULL;
+    xmpp__sasl2_reset(s);
     s->session_needed = 0;
     xmpp__free(s->ctx, s->stream_id);
     xmpp__free(s->ctx, s->err_text);

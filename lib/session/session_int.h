@@ -26,6 +26,10 @@ struct xmpp__sasl;
 #define XMPP_NS_COMPRESS_FEATURE "http://jabber.org/features/compress"
 #define XMPP_NS_COMPRESS "http://jabber.org/protocol/compress"
 #define XMPP_NS_LIMITS "urn:xmpp:stream-limits:0"
+#define XMPP_NS_SASL2 "urn:xmpp:sasl:2"
+#define XMPP_NS_BIND2 "urn:xmpp:bind:0"
+#define XMPP_NS_FAST "urn:xmpp:fast:0"
+#define XMPP_NS_CARBONS "urn:xmpp:carbons:2"
 
 struct xmpp_session_options {
     xmpp_ctx *ctx;
@@ -51,6 +55,15 @@ struct xmpp_session_options {
     xmpp_sent_fn sm_returned;
     void *sm_returned_ud;
     int compress; /* XEP-0138 wanted */
+    /* SASL2, Bind2, FAST */
+    int sasl2_off;
+    char *ua_id, *ua_software, *ua_device;
+    int carbons;
+    xmpp_fast_token_fn fast_cb;
+    void *fast_ud;
+    const char *fast_mech; /* static name */
+    char *fast_token;      /* secret: wiped */
+    int64_t fast_expiry;
 };
 
 /* Negotiation steps (RFC 6120 §4–§7), in order. */
@@ -63,6 +76,7 @@ typedef enum {
     STEP_TLS,          /* STARTTLS handshake */
     STEP_SASL,         /* <auth/> sent */
     STEP_COMPRESS,     /* XEP-0138 <compress/> sent */
+    STEP_SASL2,        /* XEP-0388 <authenticate/> sent */
     STEP_BIND,         /* bind IQ sent */
     STEP_SESSION,      /* legacy session IQ sent */
     STEP_SM_RESUME,    /* XEP-0198 <resume/> sent */
@@ -105,6 +119,31 @@ typedef struct xmpp_sm_entry {
     long long stamp;     /* UTC seconds when first queued (XEP-0203 on resend) */
     int resend;          /* re-sent after a failed resumption: add <delay/> */
 } xmpp_sm_entry;
+
+/* SASL2 (XEP-0388), Bind2 (XEP-0386) and FAST (XEP-0484): what this
+ * connection's authentication asked for and got (sasl2.c). */
+typedef struct xmpp_sasl2 {
+    int active;           /* authenticating with SASL2 on this connection */
+    int fast;             /* ... with the FAST token instead of the password */
+    const char *request;  /* <request-token/> sent for this mechanism */
+    int resume_sent;      /* <resume/> inside <authenticate/> */
+    int bind_sent;        /* Bind2 <bind/> inside <authenticate/> */
+    int sm_inline;        /* ... with SM <enable/> */
+    int csi_inline;       /* ... with CSI <inactive/> */
+    int carbons_inline;   /* ... with carbons <enable/> */
+    int bound;            /* Bind2 bound a resource, or the stream was resumed */
+    int sm_answered;      /* <enabled/> or <failed/> came inside <bound/> */
+    int features_due;     /* ready at <success/>; its features still to come */
+    int token_rejected;   /* the server refused the FAST token */
+    unsigned login;       /* XMPP_LOGIN_* of the last login */
+    uint8_t proof[64];    /* the HT server proof expected in <success/> */
+    size_t prooflen;
+    char ua_id[40];       /* the user-agent id: configured or per session */
+    /* the FAST token in use (from the options or the server; secret) */
+    char *token;
+    const char *token_mech;
+    int64_t token_expiry;
+} xmpp_sasl2;
 
 /* XEP-0198 state. The queue holds, in order, the stanzas written on the
  * current (or last) stream and not acknowledged (the first n_unacked), then
@@ -181,6 +220,7 @@ struct xmpp_session {
     char *redirect;
     xmpp_stanza *err_app;
     xmpp_sm sm;
+    xmpp_sasl2 s2;
     /* XEP-0352 client state */
     int csi_offered;       /* the current stream offers it */
     int csi_inactive;      /* what the application wants */
@@ -211,9 +251,28 @@ void xmpp__neg_tls_begin(xmpp_session *s);
 void xmpp__neg_tls_done(xmpp_session *s);
 void xmpp__neg_free(xmpp_session *s);
 
-/* negotiate.c, for sm.c */
+/* negotiate.c, for sm.c and sasl2.c */
 void xmpp__neg_ready(xmpp_session *s);
 void xmpp__neg_bind(xmpp_session *s);
+int xmpp__neg_sasl_begin(xmpp_session *s, const xmpp_stanza *features, const xmpp_stanza *mechs,
+                         const char *ns, int sasl2, uint8_t **init, size_t *ilen);
+int xmpp__neg_prefer_rfc6120(xmpp_session *s, const xmpp_stanza *features,
+                             const xmpp_stanza *sasl2_mechs);
+int xmpp__neg_sasl_payload(xmpp_session *s, const xmpp_stanza *st, uint8_t **out, size_t *len);
+void xmpp__neg_sasl_local_failure(xmpp_session *s, int rc);
+void xmpp__neg_sasl_failure(xmpp_session *s, const xmpp_stanza *st, const char *text_ns);
+int xmpp__neg_account_jid(const xmpp_session *s, const xmpp_jid *jid);
+void xmpp__neg_read_features(xmpp_session *s, const xmpp_stanza *st);
+
+/* sasl2.c */
+int xmpp__sasl2_init(xmpp_session *s);
+int xmpp__sasl2_start(xmpp_session *s, const xmpp_stanza *features);
+void xmpp__sasl2_stanza(xmpp_session *s, const xmpp_stanza *st);
+int xmpp__sasl2_features(xmpp_session *s);
+int xmpp__sasl2_late_features(xmpp_session *s, const xmpp_stanza *st);
+void xmpp__sasl2_reset(xmpp_session *s);
+void xmpp__sasl2_free(xmpp_session *s);
+int xmpp__fast_rejected(const xmpp_session *s);
 
 /* sm.c */
 int xmpp__sm_try_resume(xmpp_session *s);
@@ -228,6 +287,12 @@ int xmpp__sm_keepalive(xmpp_session *s);
 void xmpp__sm_closing(xmpp_session *s);
 void xmpp__sm_free(xmpp_session *s);
 void xmpp__sm_flush(xmpp_session *s);
+void xmpp__sm_forget(xmpp_session *s);
+void xmpp__sm_resume_element(xmpp_session *s, xmpp_buf *b);
+const char *xmpp__sm_enable_element(const xmpp_session *s);
+int xmpp__sm_enabled(xmpp_session *s, const xmpp_stanza *st);
+int xmpp__sm_resumed(xmpp_session *s, const xmpp_stanza *st);
+int xmpp__sm_resume_failed(xmpp_session *s, const xmpp_stanza *st);
 
 void xmpp__csi_sync(xmpp_session *s);
 

@@ -488,36 +488,48 @@ int xmpp__sm_ready_stanza(xmpp_session *s, xmpp_stanza *st) {
 }
 
 /* ---- negotiation */
-int xmpp__sm_try_resume(xmpp_session *s) {
-    char buf[SM_MAX_ID + 128];
-    int can = xmpp_session_can_resume(s, s->now) && s->sm.offered;
-    if (!can) {
-        if (s->sm.id != NULL || s->sm.n_unacked > 0)
-            stream_lost(s);
-        return 0;
-    }
+/* The previous stream will not be resumed: its unacknowledged stanzas
+ * follow the policy. */
+void xmpp__sm_forget(xmpp_session *s) {
+    if (s->sm.id != NULL || s->sm.n_unacked > 0)
+        stream_lost(s);
+}
+
+/* Appends <resume/> for the previous stream to b (also inside a SASL2
+ * <authenticate/>). */
+void xmpp__sm_resume_element(xmpp_session *s, xmpp_buf *b) {
+    char buf[128];
+    const char *p;
     snprintf(buf, sizeof(buf), "<resume xmlns='" XMPP_NS_SM "' h='%lu' previd='",
              (unsigned long)s->sm.h_in);
-    write_str(s, buf);
-    {
-        /* the id came from the server (or an import): escape it */
-        xmpp_buf esc;
-        const char *p;
-        xmpp__buf_init(&esc, s->ctx);
-        for (p = s->sm.id; *p; p++) {
-            switch (*p) {
-            case '&': xmpp__buf_append_str(&esc, "&amp;"); break;
-            case '<': xmpp__buf_append_str(&esc, "&lt;"); break;
-            case '\'': xmpp__buf_append_str(&esc, "&apos;"); break;
-            case '"': xmpp__buf_append_str(&esc, "&quot;"); break;
-            /* white space would be normalised to spaces (XML 1.0 §3.3.3) */
-            case '\t': xmpp__buf_append_str(&esc, "&#9;"); break;
-            case '\n': xmpp__buf_append_str(&esc, "&#10;"); break;
-            case '\r': xmpp__buf_append_str(&esc, "&#13;"); break;
-            default: xmpp__buf_append(&esc, p, 1);
-            }
+    xmpp__buf_append_str(b, buf);
+    /* the id came from the server (or an import): escape it */
+    for (p = s->sm.id; *p; p++) {
+        switch (*p) {
+        case '&': xmpp__buf_append_str(b, "&amp;"); break;
+        case '<': xmpp__buf_append_str(b, "&lt;"); break;
+        case '\'': xmpp__buf_append_str(b, "&apos;"); break;
+        case '"': xmpp__buf_append_str(b, "&quot;"); break;
+        /* white space would be normalised to spaces (XML 1.0 §3.3.3) */
+        case '\t': xmpp__buf_append_str(b, "&#9;"); break;
+        case '\n': xmpp__buf_append_str(b, "&#10;"); break;
+        case '\r': xmpp__buf_append_str(b, "&#13;"); break;
+        default: xmpp__buf_append(b, p, 1);
         }
-        xmpp__buf_append_str(&esc, "'/>");
+    }
+    xmpp__buf_append_str(b, "'/>");
+}
+
+int xmpp__sm_try_resume(xmpp_session *s) {
+    int can = xmpp_session_can_resume(s, s->now) && s->sm.offered;
+    if (!can) {
+        xmpp__sm_forget(s);
+        return 0;
+    }
+    {
+        xmpp_buf esc;
+        xmpp__buf_init(&esc, s->ctx);
+        xmpp__sm_resume_element(s, &esc);
         if (esc.oom) {
             xmpp__buf_free(&esc);
             xmpp__session_end(s, XMPP_CAUSE_NOMEM);
@@ -533,16 +545,22 @@ int xmpp__sm_try_resume(xmpp_session *s) {
     return 1;
 }
 
+/* The <enable/> element for a new stream-management session (also inside
+ * a Bind2 request), or NULL when the mode is off. */
+const char *xmpp__sm_enable_element(const xmpp_session *s) {
+    if (s->o.sm_mode == XMPP_SM_OFF)
+        return NULL;
+    return s->o.sm_mode == XMPP_SM_RESUME ? "<enable xmlns='" XMPP_NS_SM "' resume='true'/>"
+                                          : "<enable xmlns='" XMPP_NS_SM "'/>";
+}
+
 int xmpp__sm_try_enable(xmpp_session *s) {
     if (s->o.sm_mode == XMPP_SM_OFF || !s->sm.offered)
         return 0;
     s->sm.h_in = s->sm.sent = s->sm.acked = 0;
     s->sm.h_in_told = 0;
     s->sm.n_unacked = 0;
-    if (s->o.sm_mode == XMPP_SM_RESUME)
-        write_str(s, "<enable xmlns='" XMPP_NS_SM "' resume='true'/>");
-    else
-        write_str(s, "<enable xmlns='" XMPP_NS_SM "'/>");
+    write_str(s, xmpp__sm_enable_element(s));
     if (s->step != STEP_CLOSED)
         s->step = STEP_SM_ENABLE;
     return 1;
@@ -552,10 +570,15 @@ static int truthy(const char *v) {
     return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
-static void enabled(xmpp_session *s, const xmpp_stanza *st) {
+/* <enabled/>, also inside a Bind2 <bound/>: 0, or -1 when the session
+ * ended. The caller goes on to ready. */
+int xmpp__sm_enabled(xmpp_session *s, const xmpp_stanza *st) {
     const char *id = xmpp_stanza_attr(st, "id"), *loc = xmpp_stanza_attr(st, "location");
     const char *max = xmpp_stanza_attr(st, "max");
     uint32_t m = 0;
+    /* counting starts here (inside Bind2 no <enable/> of ours reset it) */
+    s->sm.h_in = s->sm.sent = s->sm.acked = 0;
+    s->sm.n_unacked = 0;
     s->sm.enabled = 1;
     s->sm.resumed = 0;
     s->sm.lost_at = 0;
@@ -570,26 +593,28 @@ static void enabled(xmpp_session *s, const xmpp_stanza *st) {
             s->sm.location = xmpp__strdup(s->ctx, loc);
         if (s->sm.id == NULL || (loc && loc[0] && strlen(loc) <= 300 && s->sm.location == NULL)) {
             xmpp__session_end(s, XMPP_CAUSE_NOMEM);
-            return;
+            return -1;
         }
         s->sm.resumable = 1;
     }
     xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "stream management enabled%s%s",
               s->sm.resumable ? ", resumable as " : "", s->sm.resumable ? s->sm.id : "");
-    xmpp__neg_ready(s);
+    return 0;
 }
 
-static void resumed(xmpp_session *s, const xmpp_stanza *st) {
+/* <resumed/>, also inside a SASL2 <success/>: 0, or -1 when the session
+ * ended. The caller goes on to ready. */
+int xmpp__sm_resumed(xmpp_session *s, const xmpp_stanza *st) {
     const char *previd = xmpp_stanza_attr(st, "previd");
     uint32_t h;
     if (previd == NULL || strcmp(previd, s->sm.id) != 0 ||
         parse_u32(xmpp_stanza_attr(st, "h"), &h) != 0) {
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_INVALID_XML,
                            "<resumed/> with a wrong previd or without a valid h");
-        return;
+        return -1;
     }
-    if (handle_ack(s, h) != 0 || s->step != STEP_SM_RESUME)
-        return; /* failed, or closed from an ACKED callback */
+    if (handle_ack(s, h) != 0 || s->step == STEP_CLOSED || s->step == STEP_CLOSING)
+        return -1; /* failed, or closed from an ACKED callback */
     s->sm.enabled = 1;
     s->sm.resumed = 1;
     s->sm.lost_at = 0;
@@ -598,7 +623,28 @@ static void resumed(xmpp_session *s, const xmpp_stanza *st) {
     /* what the server did not get is written again on this stream */
     s->sm.n_unacked = 0;
     s->sm.sent = s->sm.acked;
-    xmpp__neg_ready(s);
+    return 0;
+}
+
+/* <failed/> in answer to <resume/>, also inside a SASL2 <success/>: the
+ * previous stream is lost. 0, or -1 when the session ended. The caller
+ * binds a new session. */
+int xmpp__sm_resume_failed(xmpp_session *s, const xmpp_stanza *st) {
+    uint32_t h;
+    /* XEP-0198 §4: <failed/> may say what the server handled */
+    if (xmpp_stanza_attr(st, "h") != NULL) {
+        if (parse_u32(xmpp_stanza_attr(st, "h"), &h) != 0) {
+            xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_INVALID_XML,
+                               "<failed/> with an invalid h");
+            return -1;
+        }
+        if (handle_ack(s, h) != 0 || s->step == STEP_CLOSED || s->step == STEP_CLOSING)
+            return -1; /* failed, or closed from an ACKED callback */
+    }
+    xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "resumption refused; binding a new session");
+    stream_lost(s);
+    /* the application may have closed from a RETURNED callback */
+    return s->step == STEP_CLOSED || s->step == STEP_CLOSING ? -1 : 0;
 }
 
 /* A stanza arriving while <enable/> is outstanding was sent before the
@@ -616,7 +662,8 @@ static void deliver_early(xmpp_session *s, xmpp_stanza *st) {
 void xmpp__sm_neg_stanza(xmpp_session *s, xmpp_stanza *st) {
     if (s->step == STEP_SM_ENABLE) {
         if (is(st, "enabled", XMPP_NS_SM)) {
-            enabled(s, st);
+            if (xmpp__sm_enabled(s, st) == 0)
+                xmpp__neg_ready(s);
         } else if (is(st, "failed", XMPP_NS_SM)) {
             xmpp__log(s->ctx, XMPP_LOG_WARN, "sm", "server refused to enable stream management");
             s->sm.enabled = 0;
@@ -631,22 +678,10 @@ void xmpp__sm_neg_stanza(xmpp_session *s, xmpp_stanza *st) {
     }
     /* STEP_SM_RESUME */
     if (is(st, "resumed", XMPP_NS_SM)) {
-        resumed(s, st);
+        if (xmpp__sm_resumed(s, st) == 0)
+            xmpp__neg_ready(s);
     } else if (is(st, "failed", XMPP_NS_SM)) {
-        uint32_t h;
-        /* XEP-0198 §4: <failed/> may say what the server handled */
-        if (xmpp_stanza_attr(st, "h") != NULL) {
-            if (parse_u32(xmpp_stanza_attr(st, "h"), &h) != 0) {
-                xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_INVALID_XML,
-                                   "<failed/> with an invalid h");
-                return;
-            }
-            if (handle_ack(s, h) != 0 || s->step != STEP_SM_RESUME)
-                return;
-        }
-        xmpp__log(s->ctx, XMPP_LOG_INFO, "sm", "resumption refused; binding a new session");
-        stream_lost(s);
-        if (s->step == STEP_SM_RESUME) /* not closed from a RETURNED callback */
+        if (xmpp__sm_resume_failed(s, st) == 0)
             xmpp__neg_bind(s);
     } else {
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNSUPPORTED_STANZA_TYPE,
@@ -664,8 +699,11 @@ void xmpp__sm_disconnected(xmpp_session *s) {
     s->sm.r_out = 0;
     s->sm.r_due = s->sm.r_deadline = 0;
     s->sm.since_r = 0;
-    /* the server ended the session itself, or we did: nothing to resume */
-    if (c == XMPP_CAUSE_LOCAL_CLOSE || c == XMPP_CAUSE_SASL || c == XMPP_CAUSE_STREAM_ERROR ||
+    /* the server ended the session itself, or we did: nothing to resume
+     * (a rejected FAST token says nothing about the stream: the password
+     * login that follows may resume it) */
+    if (c == XMPP_CAUSE_LOCAL_CLOSE || (c == XMPP_CAUSE_SASL && !xmpp__fast_rejected(s)) ||
+        c == XMPP_CAUSE_STREAM_ERROR ||
         c == XMPP_CAUSE_TLS_VERIFY || c == XMPP_CAUSE_TLS_REQUIRED)
         s->sm.resumable = 0;
 }

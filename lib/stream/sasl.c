@@ -559,6 +559,30 @@ int xmpp__sasl_select(xmpp__sasl *s, const char *const *mechs, size_t n,
     return XMPP_OK;
 }
 
+int xmpp__sasl_preview(const xmpp__sasl *s, const char *const *mechs, size_t n,
+                       const char *const *cbtypes, size_t ncb, int sasl2, int *rank) {
+    cb_plan pl;
+    int rc, id;
+    size_t i;
+    if (s == NULL || rank == NULL)
+        return XMPP_ERR_INVALID;
+    *rank = -1;
+    if (s->state != S_NEW)
+        return XMPP_ERR_STATE;
+    if ((rc = names_ok(mechs, n, SASL_MAX_MECHS)) != XMPP_OK ||
+        (rc = names_ok(cbtypes, ncb, SASL_MAX_CBTYPES)) != XMPP_OK ||
+        (rc = plan_cb(s, mechs, n, cbtypes, ncb, sasl2, &pl)) != XMPP_OK)
+        return rc;
+    if ((id = pick(s, mechs, n, &pl)) < 0)
+        return id;
+    if (pl.ssdp_required && !mechs_tab[id].scram)
+        return XMPP_SASL_E_CB_NO_MUTUAL;
+    for (i = 0; i < s->npref; i++)
+        if (s->pref[i] == id)
+            *rank = (int)i;
+    return XMPP_OK;
+}
+
 int xmpp__sasl_test_set_nonce(xmpp__sasl *s, const char *nonce) {
     if (s == NULL)
         return XMPP_ERR_INVALID;

@@ -136,6 +136,15 @@ int xmpp__sasl_select(xmpp__sasl *s, const char *const *mechs, size_t n,
                       const char *const *cbtypes, size_t ncb, int sasl2,
                       const char **mech_out);
 
+/* What xmpp__sasl_select() would choose from these lists, without
+ * choosing: *rank receives the chosen mechanism's place in our preference
+ * order (0 the most preferred). Lets the caller pick between the SASL
+ * profiles a server offers (RFC 6120 and XEP-0388 lists may differ).
+ * Returns XMPP_OK or select's error codes (nothing is recorded, the object
+ * stays usable). */
+int xmpp__sasl_preview(const xmpp__sasl *s, const char *const *mechs, size_t n,
+                       const char *const *cbtypes, size_t ncb, int sasl2, int *rank);
+
 /* The initial response. On XMPP_OK, *out is NULL when the mechanism has no
  * initial response (send no data), else a buffer of *len bytes (*len may be
  * 0: send "="), owned by the caller and released with xmpp__sasl_buf_free

@@ -5,7 +5,10 @@
 # libxmpp (its driver, xmpp/client.h) against libstrophe, in the same run:
 #   login   TCP connect -> resource bound, STARTTLS verified against the test
 #           CA, SCRAM-SHA-1, against the private Prosody and ejabberd
-#           (tests/servers): median wall time of BENCH_LOGINS logins,
+#           (tests/servers); libxmpp the RFC 6120 way, and on Prosody (when
+#           its SASL2 modules work) also with SASL2 + Bind2 (password) and
+#           with a FAST token instead of the password: median wall time of
+#           BENCH_LOGINS logins,
 #           instructions per login (callgrind, K vs 2K logins in one process:
 #           the difference excludes process start and one-time set-up such as
 #           loading the trust store), and round trips (see conn_common.h);
@@ -228,6 +231,13 @@ login_bench() { # SERVER
     set -- 127.0.0.1 "$XMPP_PORT" "$ALICE_JID" "$ALICE_PASSWORD" "$XMPP_CAFILE"
     r=$(run "$W/login-$s-libxmpp" "$LX" login "$@" "$LOGINS") &&
         row "login $s libxmpp $(val "$r" median_ms) $(val "$r" trips_min) $(val "$r" trips_max) $(val "$r" mech)"
+    # SASL2 + Bind2 (XEP-0388, XEP-0386) and FAST tokens (XEP-0484)
+    SASL2_MODES=
+    [ "${XMPP_SASL2:-0}" = 1 ] && SASL2_MODES="sasl2 fast"
+    for m in $SASL2_MODES; do
+        r=$(run "$W/login-$s-libxmpp-$m" "$LX" "login-$m" "$@" "$LOGINS") &&
+            row "login $s libxmpp-$m $(val "$r" median_ms) $(val "$r" trips_min) $(val "$r" trips_max) $(val "$r" mech)"
+    done
     if [ -n "$ST" ]; then
         mech=$(CONN_STROPHE_DEBUG=1 timeout 60 "$ST" login "$@" 1 2>&1 |
             sed -n 's/.*<auth mechanism="\([^"]*\)".*/\1/p' | head -n 1)
@@ -242,13 +252,14 @@ login_bench() { # SERVER
     fi
     if [ "$CG" = 1 ] && [ "$CG_DONE" = 0 ]; then
         CG_DONE=1
-        for b in libxmpp strophe; do
-            p=$LX
+        for b in libxmpp $(for m in $SASL2_MODES; do printf 'libxmpp-%s ' "$m"; done) strophe; do
+            p=$LX mode=login
             [ $b = strophe ] && p=$ST
+            case $b in libxmpp-*) mode=login-${b#libxmpp-} ;; esac
             [ -n "$p" ] || continue
             k2=$((CG_LOGINS * 2))
-            t1=$(cg_total "$W/cgl-$s-$b-1" "$p" login "$@" "$CG_LOGINS") &&
-                t2=$(cg_total "$W/cgl-$s-$b-2" "$p" login "$@" "$k2") || {
+            t1=$(cg_total "$W/cgl-$s-$b-1" "$p" "$mode" "$@" "$CG_LOGINS") &&
+                t2=$(cg_total "$W/cgl-$s-$b-2" "$p" "$mode" "$@" "$k2") || {
                 say "  $s $b: callgrind run failed"
                 continue
             }
@@ -319,6 +330,8 @@ say
 
 # ---- report -------------------------------------------------------------------
 say "Login (TCP connect -> bound; STARTTLS verified with the test CA; SCRAM-SHA-1;"
+say "libxmpp: RFC 6120; libxmpp-sasl2: SASL2 + Bind2 with SM inline (password);"
+say "libxmpp-fast: SASL2 + Bind2 with a FAST token (HT-SHA-256-NONE, no password);"
 say "median of $LOGINS logins; libxmpp reuses one xmpp_tls_config for all of them,"
 say "so the system trust store is loaded once; libstrophe reuses one xmpp_ctx_t but"
 say "each xmpp_conn_t builds its own OpenSSL context with the trust store):"
@@ -349,6 +362,20 @@ awk '
                 line = line sprintf(", instr outside TLS/crypto %.3f", (I[k] - C[k]) / (I[s] - C[s]));
             line = line sprintf(", trips %s vs %s (target: no more, %s)", TR[k], TR[s],
                 (TR[k] + 0 <= TR[s] + 0) ? "met" : "MISSED");
+            print line
+        }
+        for (i = 1; i <= n; i++) {
+            k = order[i]; split(k, p, " ");
+            if (p[2] !~ /^libxmpp-/) continue;
+            r = p[1] " libxmpp"; s = p[1] " strophe";
+            if (!(r in M)) continue;
+            line = sprintf("  %-9s %s: trips %s vs %s RFC 6120", p[1], p[2], TR[k], TR[r]);
+            if (s in M) line = line sprintf(" and %s libstrophe", TR[s]);
+            line = line sprintf("; wall %.2f of RFC 6120", M[k] / M[r]);
+            if ((k in I) && (r in I) && I[r] > 0)
+                line = line sprintf(", instr %.3f of RFC 6120", I[k] / I[r]);
+            if ((k in I) && (s in I) && I[s] > 0)
+                line = line sprintf(", %.3f of libstrophe", I[k] / I[s]);
             print line
         }
     }' "$ROWS"

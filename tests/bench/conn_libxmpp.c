@@ -6,10 +6,16 @@
  *
  * login:  LOGINS sequential logins of JID, STARTTLS verified against CAFILE
  *         (one xmpp_tls_config for all of them, as intended: the trust store
- *         is loaded once per configuration), SASL restricted to SCRAM-SHA-1.
- *         Each is timed from xmpp_client_connect() (socket creation) to the
- *         ready callback (resource bound); then it is closed politely and
- *         freed (not timed).
+ *         is loaded once per configuration), SASL restricted to SCRAM-SHA-1,
+ *         the RFC 6120 negotiation (SASL2 forbidden). Each is timed from
+ *         xmpp_client_connect() (socket creation) to the ready callback
+ *         (resource bound, stream management enabled where offered); then
+ *         it is closed politely and freed (not timed).
+ * login-sasl2: the same over SASL2 (XEP-0388) with Bind2 and stream
+ *         management inline, where the server offers them.
+ * login-fast: one untimed SASL2 password login that obtains a FAST token
+ *         (XEP-0484), then LOGINS logins with that token alone (no
+ *         password: HT-SHA-256-NONE, one round trip for authentication).
  * ingest: one plaintext login (PLAIN) to conn_server, then counts the
  *         messages it streams until the server ends the stream; timed from
  *         ready to the end of the stream.
@@ -20,9 +26,16 @@
  *         store) and the last.
  *
  * Output: one RESULT line (see conn.sh). */
+/* The socket wrappers of conn_common.h must be exported (-rdynamic) to
+ * see libxmpp.so's calls; the Makefile compiles this file with the
+ * library's -fvisibility=hidden, which would hide them (0 round trips). */
+#pragma GCC visibility push(default)
 #include "conn_common.h"
+#pragma GCC visibility pop
 
 #include <xmpp/xmpp.h>
+
+#define BENCH_UA "5d0c8a9e-7b61-4c1f-a2e4-0f3b6d9c2e71"
 
 typedef struct login_state {
     int ready;
@@ -44,6 +57,17 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
     if (st->count_messages &&
         xmpp_session_add_handler(s, "message", NULL, NULL, on_message, st, NULL) != XMPP_OK)
         st->closed = 1;
+}
+
+/* FAST tokens (login-fast): kept here for the next logins */
+static char fast_token[1024];
+static int64_t fast_expiry;
+
+static void on_token(xmpp_session *s, const char *mech, const char *token, int64_t expiry,
+                     void *ud) {
+    (void)s, (void)mech, (void)ud;
+    snprintf(fast_token, sizeof fast_token, "%s", token ? token : "");
+    fast_expiry = expiry;
 }
 
 static void on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
@@ -169,12 +193,42 @@ int main(int argc, char **argv) {
     if ((rc = xmpp_ctx_new(&ctx, &al)) != XMPP_OK)
         fail("context", rc);
 
-    if (strcmp(mode, "login") == 0 && argc == 8) {
+    if ((strcmp(mode, "login") == 0 || strcmp(mode, "login-sasl2") == 0 ||
+         strcmp(mode, "login-fast") == 0) &&
+        argc == 8) {
         unsigned long n = conn_ulong(argv[7], prog), i, tmin = ~0ul, tmax = 0;
         double *ms = calloc(n ? n : 1, sizeof *ms), t0, sum = 0;
         xmpp_tls_config *cfg = make_tls(ctx, argv[6]);
         xmpp_session_options *o = make_options(ctx, jid, pw, cfg, "SCRAM-SHA-1");
         const char *mech = "?";
+        unsigned flags = 0;
+        if ((rc = xmpp_session_options_set_sasl2(o, strcmp(mode, "login") != 0)) != XMPP_OK ||
+            (rc = xmpp_session_options_set_user_agent(o, BENCH_UA, "conn_libxmpp", NULL)) !=
+                XMPP_OK)
+            fail("options", rc);
+        if (strcmp(mode, "login-fast") == 0) {
+            /* the token, from one password login (not measured) */
+            login_state st;
+            xmpp_client *c;
+            if ((rc = xmpp_session_options_set_fast(o, on_token, NULL)) != XMPP_OK)
+                fail("options", rc);
+            c = login(ctx, o, &st, host, port, 0, &t0);
+            close_client(c, &st);
+            if (fast_token[0] == '\0') {
+                fprintf(stderr, "conn_libxmpp: the server gave no FAST token\n");
+                exit(1);
+            }
+            xmpp_session_options_free(o);
+            if ((rc = xmpp_session_options_new(&o, ctx)) != XMPP_OK ||
+                (rc = xmpp_session_options_set_jid(o, jid)) != XMPP_OK ||
+                (rc = xmpp_session_options_set_tls_config(o, cfg)) != XMPP_OK ||
+                (rc = xmpp_session_options_set_user_agent(o, BENCH_UA, "conn_libxmpp", NULL)) !=
+                    XMPP_OK ||
+                (rc = xmpp_session_options_set_fast(o, on_token, NULL)) != XMPP_OK ||
+                (rc = xmpp_session_options_set_fast_token(o, "HT-SHA-256-NONE", fast_token,
+                                                          fast_expiry)) != XMPP_OK)
+                fail("options", rc);
+        }
         for (i = 0; i < n; i++) {
             login_state st;
             unsigned long trips = rt_trips;
@@ -183,14 +237,15 @@ int main(int argc, char **argv) {
             ms[i] = (st.t_ready - t0) * 1e3;
             sum += ms[i];
             mech = xmpp_session_mechanism(xmpp_client_session(c));
+            flags = xmpp_session_login_flags(xmpp_client_session(c));
             if (trips < tmin)
                 tmin = trips;
             if (trips > tmax)
                 tmax = trips;
             close_client(c, &st);
         }
-        printf("RESULT bench=libxmpp mode=login logins=%lu mech=%s total_ms=%.3f", n,
-               mech ? mech : "?", sum);
+        printf("RESULT bench=libxmpp mode=%s logins=%lu mech=%s login_flags=%u total_ms=%.3f",
+               mode, n, mech ? mech : "?", flags, sum);
         printf(" median_ms=%.3f trips_min=%lu trips_max=%lu\n", median(ms, n),
                n ? tmin : 0, n ? tmax : 0);
         xmpp_session_options_free(o);

@@ -25,7 +25,8 @@ usage() {
 }
 
 # patch_modules PLUGINDIR: private patched copies of mod_sasl2 and mod_c2s
-# for Prosody 0.12 (see SERVERS.md). Prints nothing; returns 1 if the
+# for Prosody 0.12 (see SERVERS.md), and of the modules that inline
+# features need (patch_inline_modules). Prints nothing; returns 1 if the
 # installed sources no longer look as expected.
 patch_modules() {
   local pd=$1
@@ -39,6 +40,90 @@ patch_modules() {
   # 2. mod_c2s: pass the stream header to stream-features (mod_sasl2_fast).
   sed 's/fire_event("stream-features", { origin = session, features = features });/fire_event("stream-features", { origin = session, features = features, stream = attr });/' \
     "$MODDIR/mod_c2s.lua" >"$pd/mod_c2s.lua"
+  patch_inline_modules "$pd"
+}
+
+# patch_inline_modules PLUGINDIR: what the inline features (Bind2 with SM,
+# SASL2 resumption, FAST logins) need on 0.12, where they otherwise die in
+# a Lua error and never answer <authenticate/>:
+#  3. mod_sasl2_fast: util.stanza has no get_child_attr(), and
+#     util.datetime takes only integral times (the token expiry is not);
+#  4. mod_sasl2_sm, mod_sasl2_bind2: util.stanza has no add_error(): the
+#     <failed/> carries the condition element alone;
+#  5. mod_smacks: 0.12 has no do_enable()/do_resume() (what mod_sasl2_sm
+#     calls); a private copy gets them, built on 0.12's handle_enable() and
+#     handle_resume(): their reply becomes the result, and what they send
+#     after it (stanzas re-sent on resumption, an <r/>) is held back until
+#     finish(), after the SASL2 <success/>; the resumed session takes
+#     over the authentication state the later success hooks read.
+patch_inline_modules() {
+  local pd=$1 m
+  for m in sasl2_fast sasl2_sm sasl2_bind2; do
+    [ -f "$MODDIR/mod_$m/mod_$m.lua" ] || return 1
+    mkdir -p "$pd/mod_$m"
+  done
+  [ "$(grep -c 'auth:get_child_attr("user-agent", nil, "id")' "$MODDIR/mod_sasl2_fast/mod_sasl2_fast.lua")" = 1 ] || return 1
+  [ "$(grep -c 'dt.datetime(token_info.expires_at)' "$MODDIR/mod_sasl2_fast/mod_sasl2_fast.lua")" = 1 ] || return 1
+  grep -q '^function handle_enable(session, stanza, xmlns_sm)$' "$MODDIR/mod_smacks.lua" || return 1
+  grep -q '^function handle_resume(session, stanza, xmlns_sm)$' "$MODDIR/mod_smacks.lua" || return 1
+  sed -e 's/auth:get_child_attr("user-agent", nil, "id")/(auth:get_child("user-agent") or { attr = {} }).attr.id/' \
+    -e 's/dt.datetime(token_info.expires_at)/dt.datetime(math.floor(token_info.expires_at))/' \
+    "$MODDIR/mod_sasl2_fast/mod_sasl2_fast.lua" >"$pd/mod_sasl2_fast/mod_sasl2_fast.lua"
+  for m in sasl2_sm sasl2_bind2; do
+    sed 's/:add_error(err)/:tag(err and err.condition or "undefined-condition", { xmlns = "urn:ietf:params:xml:ns:xmpp-stanzas" }):up()/' \
+      "$MODDIR/mod_$m/mod_$m.lua" >"$pd/mod_$m/mod_$m.lua"
+  done
+  {
+    cat "$MODDIR/mod_smacks.lua"
+    cat <<'LUA'
+
+-- Added by the libxmpp test harness (tests/servers/prosody.sh).
+local sasl2_errors = require "util.error";
+
+local function sasl2_held(session, handler, stanza)
+	local out, saved = {}, session.send;
+	local function hold(t) out[#out + 1] = t; return true; end
+	session.send = hold;
+	local ok, err = pcall(handler, session, stanza, xmlns_sm3);
+	if session.send == hold then session.send = saved; end
+	if not ok then error(err); end
+	return out, saved;
+end
+
+local function sasl2_failure(reply)
+	local cond = reply and reply.tags[1] and reply.tags[1].name or "undefined-condition";
+	return nil, sasl2_errors.new({ condition = cond }, { h = reply and tonumber(reply.attr.h) });
+end
+
+function do_enable(session, stanza)
+	local out = sasl2_held(session, handle_enable, stanza);
+	local reply = out[1];
+	if not reply or reply.name ~= "enabled" then return sasl2_failure(reply); end
+	return { id = reply.attr.id; resume_max = reply.attr.max; finish = function () end };
+end
+
+function do_resume(session, stanza)
+	local original = session_registry[jid.join(session.username, session.host, stanza.attr.previd)];
+	local out, saved = sasl2_held(session, handle_resume, stanza);
+	local reply = out[1];
+	if original and original.send ~= saved and original.conn == session.conn then
+		-- what handle_resume did with session.send, with the real function
+		original.send = saved;
+		original.send.session = original;
+		original.send.filter = original.filter;
+	end
+	if not reply or reply.name ~= "resumed" then return sasl2_failure(reply); end
+	-- the SASL2 success hooks that run next (mod_sasl2_fast) read these
+	-- from the resumed session
+	original.sasl_handler = session.sasl_handler;
+	original.client_id = session.client_id;
+	original.fast_token_request = session.fast_token_request;
+	return { session = original; id = stanza.attr.previd; finish = function ()
+		for i = 2, #out do original.rawsend(out[i]); end
+	end };
+end
+LUA
+  } >"$pd/mod_smacks.lua"
 }
 
 write_config() {
