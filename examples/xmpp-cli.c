@@ -411,10 +411,10 @@ static int send_query(struct cli *c, const char *to, const char *elem, const cha
     xmpp_stanza *iq = NULL;
     char id[32];
     int rc;
-    xmpp_session_new_id(c->s, id, sizeof(id));
+    xmpp_session_new_id(xmpp_client_session(c->client), id, sizeof(id));
     if ((rc = xmpp_iq_new(&iq, c->ctx, "get", to, id)) != XMPP_OK ||
         (rc = xmpp_stanza_add_child_new(iq, elem, ns, NULL)) != XMPP_OK ||
-        (rc = xmpp_session_send_iq(c->s, iq, 0, on_iq, c)) != XMPP_OK) {
+        (rc = xmpp_session_send_iq(xmpp_client_session(c->client), iq, 0, on_iq, c)) != XMPP_OK) {
         xmpp_stanza_unref(iq);
         return rc;
     }
@@ -1021,10 +1021,10 @@ int main(int argc, char **argv) {
         if (c.from_stdin)
             fprintf(stderr, "xmpp-cli: %lu line(s) sent, %lu acknowledged\n", c.lines, c.acked);
     }
-    if (!c.done && c.exit_code == EX_OK && xmpp_session_get_state(c.s) == XMPP_STATE_CLOSED)
-        c.exit_code = exit_for_cause(xmpp_session_get_error(c.s, NULL, NULL));
+    if (!c.done && c.exit_code == EX_OK && xmpp_session_get_state(xmpp_client_session(c.client)) == XMPP_STATE_CLOSED)
+        c.exit_code = exit_for_cause(xmpp_session_get_error(xmpp_client_session(c.client), NULL, NULL));
     /* polite close: our end of the stream, bounded by a short wait */
-    if (xmpp_session_get_state(c.s) != XMPP_STATE_CLOSED) {
+    if (xmpp_session_get_state(xmpp_client_session(c.client)) != XMPP_STATE_CLOSED) {
         uint64_t until = now_ms() + 2000;
         int done_before = c.done;
         c.done = 1;

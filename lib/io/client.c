@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,19 @@ static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *r
 
 /* The c-ares channel exists only while a name is being resolved: an idle
  * connected client holds none (it costs tens of KiB per client). */
+/* c-ares' process-wide initialisation is not thread-safe (c-ares 1.18):
+ * once per process, never cleaned up. */
+static pthread_once_t ares_once = PTHREAD_ONCE_INIT;
+static int ares_init_status = ARES_SUCCESS;
+static void ares_init_once(void) {
+    ares_init_status = ares_library_init(ARES_LIB_INIT_ALL);
+}
+
+static int ares_lib_init(void) {
+    pthread_once(&ares_once, ares_init_once);
+    return ares_init_status;
+}
+
 static int ares_up(xmpp_client *c) {
     struct ares_options ao;
     if (c->ares_ok)
@@ -350,17 +364,15 @@ static int ares_up(xmpp_client *c) {
     memset(&ao, 0, sizeof(ao));
     ao.sock_state_cb = ares_sock_cb;
     ao.sock_state_cb_data = c;
-    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+    if (ares_lib_init() != ARES_SUCCESS)
         return XMPP_ERR_NOMEM;
     if (ares_init_options(&c->ares, &ao, ARES_OPT_SOCK_STATE_CB) != ARES_SUCCESS) {
-        ares_library_cleanup();
         return XMPP_ERR_NOMEM;
     }
     c->ares_ok = 1;
     if (c->dns_servers != NULL &&
         ares_set_servers_ports_csv(c->ares, c->dns_servers) != ARES_SUCCESS) {
         ares_destroy(c->ares);
-        ares_library_cleanup();
         c->ares_ok = 0;
         return XMPP_ERR_INVALID;
     }
@@ -373,7 +385,6 @@ static void ares_down(xmpp_client *c) {
         return;
     c->ares_ok = 0;
     ares_destroy(c->ares);
-    ares_library_cleanup();
 }
 
 /* An IP literal needs no resolver: never send a DNS query for it. */
@@ -962,15 +973,13 @@ int xmpp_client_set_dns_servers(xmpp_client *c, const char *servers) {
     /* validate now, on a throw-away channel; applied to every channel the
      * client creates later */
     memset(&ao, 0, sizeof(ao));
-    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+    if (ares_lib_init() != ARES_SUCCESS)
         return XMPP_ERR_NOMEM;
     if (ares_init_options(&probe, &ao, 0) != ARES_SUCCESS) {
-        ares_library_cleanup();
         return XMPP_ERR_NOMEM;
     }
     rc = ares_set_servers_ports_csv(probe, servers);
     ares_destroy(probe);
-    ares_library_cleanup();
     if (rc != ARES_SUCCESS)
         return rc == ARES_ENOMEM ? XMPP_ERR_NOMEM : XMPP_ERR_INVALID;
     if ((copy = xmpp__strdup(c->ctx, servers)) == NULL)
