@@ -466,6 +466,8 @@ void xmpp__neg_bind(xmpp_session *s) {
     if (xmpp__session_send_stanza(s, iq) != XMPP_OK)
         xmpp__session_end(s, XMPP_CAUSE_NOMEM);
     xmpp_stanza_unref(iq);
+    if (s->step == STEP_BIND)
+        xmpp__sm_pipeline_enable(s);
 }
 
 void xmpp__neg_ready(xmpp_session *s) {

@@ -511,6 +511,7 @@ static int reset_connection(xmpp_session *s) {
     s->neg_deadline = 0;
     s->sm.resumed = 0;
     s->sm.offered = 0;
+    s->sm.enable_sent = 0;
     s->csi_offered = 0;
     s->limit_max_bytes = 0;
     s->limit_idle_ms = 0;

@@ -153,6 +153,7 @@ typedef struct xmpp_sm {
     int enabled;          /* enabled on the current stream */
     int resumable;        /* the last stream may be resumed */
     int resumed;          /* the last ready was a resumption */
+    int enable_sent;      /* <enable/> went out right behind the bind request */
     int early;            /* dispatching a stanza that came before <enabled/> */
     char *id;             /* stream id for resumption */
     char *location;       /* preferred reconnection host */
@@ -277,6 +278,7 @@ int xmpp__fast_rejected(const xmpp_session *s);
 /* sm.c */
 int xmpp__sm_try_resume(xmpp_session *s);
 int xmpp__sm_try_enable(xmpp_session *s);
+void xmpp__sm_pipeline_enable(xmpp_session *s);
 void xmpp__sm_neg_stanza(xmpp_session *s, xmpp_stanza *st);
 int xmpp__sm_ready_stanza(xmpp_session *s, xmpp_stanza *st);
 int xmpp__sm_send(xmpp_session *s, const xmpp_stanza *st, xmpp_sent_fn cb, void *ud);

@@ -554,13 +554,28 @@ const char *xmpp__sm_enable_element(const xmpp_session *s) {
                                           : "<enable xmlns='" XMPP_NS_SM "'/>";
 }
 
+/* Right behind the bind request (RFC 6120 §7, XEP-0198 §3): the server
+ * handles them in order, so enabling costs no round trip of its own; a
+ * failed bind ends the session anyway. Not with the legacy session IQ,
+ * whose answer would come between. */
+void xmpp__sm_pipeline_enable(xmpp_session *s) {
+    s->sm.enable_sent = 0;
+    if (s->o.sm_mode == XMPP_SM_OFF || !s->sm.offered || s->session_needed)
+        return;
+    write_str(s, xmpp__sm_enable_element(s));
+    s->sm.enable_sent = 1;
+}
+
 int xmpp__sm_try_enable(xmpp_session *s) {
+    int sent = s->sm.enable_sent;
+    s->sm.enable_sent = 0;
     if (s->o.sm_mode == XMPP_SM_OFF || !s->sm.offered)
         return 0;
     s->sm.h_in = s->sm.sent = s->sm.acked = 0;
     s->sm.h_in_told = 0;
     s->sm.n_unacked = 0;
-    write_str(s, xmpp__sm_enable_element(s));
+    if (!sent)
+        write_str(s, xmpp__sm_enable_element(s));
     if (s->step != STEP_CLOSED)
         s->step = STEP_SM_ENABLE;
     return 1;

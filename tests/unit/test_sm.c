@@ -72,6 +72,8 @@ struct fix {
     int resent;
     int early_reply;   /* the message handler sends a message once */
     int close_on_ack;  /* close from the first ACKED callback */
+    int enable_piped;  /* <enable/> came right behind the bind request: */
+    int enable_resume; /* its resume attribute was "true" */
 };
 
 static struct cfg defcfg(void) {
@@ -328,10 +330,18 @@ static void bind_reply(struct fix *f, const char *jid) {
     xmpp_stanza *iq;
     char res[512];
     parse_out(f, &c);
-    assert_int_equal(c.n, 1);
+    /* the bind request, and <enable/> pipelined behind it when SM is on */
+    assert_true(c.n == 1 || c.n == 2);
     iq = c.el[0];
     assert_string_equal(xmpp_stanza_name(iq), "iq");
     assert_non_null(xmpp_stanza_child(iq, "bind", "urn:ietf:params:xml:ns:xmpp-bind"));
+    f->enable_piped = c.n == 2;
+    if (c.n == 2) {
+        const char *r = xmpp_stanza_attr(c.el[1], "resume");
+        assert_string_equal(xmpp_stanza_name(c.el[1]), "enable");
+        assert_string_equal(xmpp_stanza_ns(c.el[1]), NS_SM);
+        f->enable_resume = r != NULL && strcmp(r, "true") == 0;
+    }
     snprintf(res, sizeof(res),
              "<iq type='result' id='%s'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
              "<jid>%s</jid></bind></iq>",
@@ -345,6 +355,14 @@ static void bind_reply(struct fix *f, const char *jid) {
  * answers it. */
 static void enable(struct fix *f, int resume, const char *enabled) {
     struct coll c;
+    if (f->enable_piped) {
+        /* sent with the bind request; nothing more since */
+        f->enable_piped = 0;
+        assert_int_equal(f->enable_resume, resume);
+        assert_int_equal(f->out_len, 0);
+        server(f, enabled);
+        return;
+    }
     parse_out(f, &c);
     assert_int_equal(c.n, 1);
     assert_string_equal(xmpp_stanza_name(c.el[0]), "enable");
@@ -1360,7 +1378,8 @@ static void test_stanzas_before_enabled(void **state) {
     (void)state;
     login_to(f, FEAT_PLAIN, FEAT_BIND_SM);
     bind_reply(f, BOUND);
-    assert_out(f, "enable");
+    if (!f->enable_piped)
+        assert_out(f, "enable");
     take(f);
     server(f, MSG_IN("e1"));
     assert_int_equal(f->handled, 1);
