@@ -61,6 +61,10 @@ struct cli {
     char last_archive_id[256];
     char catchup_id[32];
     char listen_since[32];
+    time_t last_msg_time;  /* when the last message was printed */
+    int catchup_by_time;   /* the archive did not know our last id */
+    int paging;            /* a later page of the current catch-up */
+    char catchup_since[32];/* its start, the same for every page */
 };
 
 #define SEEN_MAX 131072 /* remembered message keys (FIFO beyond) */
@@ -239,6 +243,7 @@ static void print_message(struct cli *c, const xmpp_stanza *st) {
     fputs("}\n", stdout);
     fflush(stdout);
     xmpp_free(c->ctx, text);
+    c->last_msg_time = time(NULL);
     c->received++;
     if (c->count > 0 && c->received >= c->count) {
         c->done = 1;
@@ -247,6 +252,7 @@ static void print_message(struct cli *c, const xmpp_stanza *st) {
 }
 
 static int send_catchup(struct cli *c);
+static void print_error_reply(const xmpp_stanza *reply);
 
 /* A page of the catch-up query is complete. */
 static void on_catchup(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *reply, void *ud) {
@@ -255,18 +261,33 @@ static void on_catchup(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *repl
     const char *complete = fin ? xmpp_stanza_attr(fin, "complete") : NULL;
     (void)s;
     c->catchup_id[0] = '\0';
+    if (status == XMPP_IQ_ERROR && !c->catchup_by_time && c->last_archive_id[0]) {
+        /* the archive may not know that id (expired, or another store):
+         * ask by time instead; repeats are dropped by id */
+        xmpp_stanza_condition cond;
+        if (c->verbose && xmpp_stanza_get_error(reply, &cond, NULL) == XMPP_OK)
+            fprintf(stderr, "xmpp-cli: archive catch-up after id refused (%s); by time instead\n",
+                    xmpp_stanza_condition_name(cond));
+        c->catchup_by_time = 1;
+        send_catchup(c);
+        return;
+    }
     if (status != XMPP_IQ_RESULT || fin == NULL) {
         if (status == XMPP_IQ_ERROR && c->verbose)
-            fprintf(stderr, "xmpp-cli: archive catch-up refused by the server\n");
+            print_error_reply(reply);
         return;
     }
     if (complete && (strcmp(complete, "true") == 0 || strcmp(complete, "1") == 0)) {
+        c->paging = 0;
+        c->catchup_by_time = 0;
         if (c->verbose)
             fprintf(stderr, "xmpp-cli: archive catch-up complete\n");
         return;
     }
-    if (c->last_archive_id[0] && !c->done)
-        send_catchup(c); /* the next page */
+    if (c->last_archive_id[0] && !c->done) {
+        c->paging = 1; /* the next page: after the last result */
+        send_catchup(c);
+    }
 }
 
 /* XEP-0313: the messages archived since the last one we saw (or since we
@@ -289,18 +310,29 @@ static int send_catchup(struct cli *c) {
         (rc = xmpp_stanza_add_child_new(f, "value", NULL, &v)) != XMPP_OK ||
         (rc = xmpp_stanza_add_text(v, NS_MAM, strlen(NS_MAM))) != XMPP_OK)
         goto out;
-    if (!c->last_archive_id[0]) {
+    if (!c->last_archive_id[0] || c->catchup_by_time) {
+        /* since a minute before the last message printed (clocks differ a
+         * little), else since we started listening */
+        if (!c->paging) {
+            snprintf(c->catchup_since, sizeof(c->catchup_since), "%s", c->listen_since);
+            if (c->last_msg_time) {
+                time_t t = c->last_msg_time - 60;
+                struct tm tm;
+                gmtime_r(&t, &tm);
+                strftime(c->catchup_since, sizeof(c->catchup_since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            }
+        }
         if ((rc = xmpp_stanza_add_child_new(x, "field", NULL, &f)) != XMPP_OK ||
             (rc = xmpp_stanza_set_attr(f, "var", "start")) != XMPP_OK ||
             (rc = xmpp_stanza_add_child_new(f, "value", NULL, &v)) != XMPP_OK ||
-            (rc = xmpp_stanza_add_text(v, c->listen_since, strlen(c->listen_since))) != XMPP_OK)
+            (rc = xmpp_stanza_add_text(v, c->catchup_since, strlen(c->catchup_since))) != XMPP_OK)
             goto out;
     }
     if ((rc = xmpp_stanza_add_child_new(q, "set", NS_RSM, &set)) != XMPP_OK ||
         (rc = xmpp_stanza_add_child_new(set, "max", NULL, &e)) != XMPP_OK ||
         (rc = xmpp_stanza_add_text(e, "100", 3)) != XMPP_OK)
         goto out;
-    if (c->last_archive_id[0] &&
+    if (c->last_archive_id[0] && (!c->catchup_by_time || c->paging) &&
         ((rc = xmpp_stanza_add_child_new(set, "after", NULL, &e)) != XMPP_OK ||
          (rc = xmpp_stanza_add_text(e, c->last_archive_id, strlen(c->last_archive_id))) != XMPP_OK))
         goto out;
@@ -574,6 +606,8 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
         if (rc == XMPP_OK)
             rc = xmpp_session_send(s, p);
         xmpp_stanza_unref(p);
+        c->paging = 0;
+        c->catchup_by_time = 0;
         if (rc == XMPP_OK && !first && c->reconnect > 0 && send_catchup(c) != XMPP_OK &&
             c->verbose)
             fprintf(stderr, "xmpp-cli: cannot start the archive catch-up\n");

@@ -162,6 +162,9 @@ authentication = "internal_hashed"
 default_iteration_count = $ITERATIONS
 default_storage = "internal"
 storage = { archive = "memory"; muc_log = "memory" }
+-- the memory store keeps 1000 messages per archive by default: too few for
+-- the throughput tests, whose catch-up must find its last id again
+storage_archive_item_limit = 100000
 default_archive_policy = true
 archive_expires_after = "never"
 
