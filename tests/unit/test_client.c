@@ -1136,6 +1136,129 @@ static int group_teardown(void **state) {
     return 0;
 }
 
+/* ---- the reconnect policy */
+typedef struct rc_log {
+    unsigned n;
+    unsigned attempt[16], delay[16];
+    xmpp_disconnect_cause cause[16];
+} rc_log;
+
+static void on_reconnect(xmpp_client *c, xmpp_disconnect_cause cause, unsigned attempt,
+                         unsigned delay_ms, void *ud) {
+    rc_log *r = ud;
+    (void)c;
+    if (r->n < 16) {
+        r->attempt[r->n] = attempt;
+        r->delay[r->n] = delay_ms;
+        r->cause[r->n] = cause;
+    }
+    r->n++;
+}
+
+/* A server that refuses: attempts 1, 2, 3 with doubling, jittered delays,
+ * then the policy gives up and on_closed reports the real cause. */
+static void test_reconnect_backoff(void **state) {
+    app a;
+    rc_log r;
+    xmpp_client *c;
+    unsigned dead, i;
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    srv_init();
+    closed_fds[nclosed_fds++] = refusing_port("127.0.0.1", &dead);
+    srv_start();
+    c = client_new(&a, XMPP_TLS_NONE);
+    assert_int_equal(xmpp_client_set_server(c, "127.0.0.1", dead), XMPP_OK);
+    assert_int_equal(xmpp_client_set_reconnect(c, 40, 10, 3), XMPP_ERR_INVALID); /* max < initial */
+    assert_int_equal(xmpp_client_set_reconnect(c, 40, 100, 3), XMPP_OK);
+    assert_int_equal(xmpp_client_set_reconnect_fn(c, on_reconnect, &r), XMPP_OK);
+    assert_int_equal(xmpp_client_connect(c), XMPP_OK);
+    run_until(c, is_closed, &a, 5000);
+    assert_int_equal(a.closed, 1);
+    assert_int_equal(a.cause, XMPP_CAUSE_TCP);
+    assert_int_equal(r.n, 3);
+    for (i = 0; i < 3; i++) {
+        unsigned d = i == 0 ? 40 : i == 1 ? 80 : 100; /* doubling, capped */
+        assert_int_equal(r.attempt[i], i + 1);
+        assert_int_equal(r.cause[i], XMPP_CAUSE_TCP);
+        assert_true(r.delay[i] >= d / 2 && r.delay[i] <= d);
+    }
+    assert_int_equal(xmpp__client_connect_count(c), 4);
+    {
+        unsigned long rec = 0, res = 7;
+        assert_int_equal(xmpp_client_stats(c, &rec, &res), XMPP_OK);
+        assert_int_equal(rec, 3);
+        assert_int_equal(res, 0);
+    }
+    xmpp_client_free(c);
+    srv_stop();
+}
+
+static int ready_twice(xmpp_client *c, app *a) {
+    (void)c;
+    return a->ready >= 2 || a->closed > 0;
+}
+
+static int closed_or_waiting(xmpp_client *c, app *a) {
+    (void)c;
+    return a->closed > 0;
+}
+
+/* The server drops a ready connection: the client connects and logs in
+ * again by itself, the application sees on_ready twice and no on_closed;
+ * closing while the next attempt waits ends it with LOCAL_CLOSE, once. */
+static void test_reconnect_after_drop(void **state) {
+    app a;
+    rc_log r;
+    xmpp_client *c;
+    int l, k;
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    srv_init();
+    l = listen_on("127.0.0.1", 0, M_XMPP);
+    srv_start();
+    c = client_new(&a, XMPP_TLS_NONE);
+    assert_int_equal(xmpp_client_set_server(c, "127.0.0.1", S.ls[l].port), XMPP_OK);
+    assert_int_equal(xmpp_client_set_reconnect(c, 20, 1000, 0), XMPP_OK);
+    assert_int_equal(xmpp_client_set_reconnect_fn(c, on_reconnect, &r), XMPP_OK);
+    assert_int_equal(xmpp_client_connect(c), XMPP_OK);
+    assert_int_equal(xmpp_client_connect(c), XMPP_OK); /* idempotent */
+    run_until(c, is_ready, &a, 3000);
+    assert_int_equal(a.ready, 1);
+    /* the server side of every connection goes away */
+    pthread_mutex_lock(&S.mu);
+    for (k = 0; k < MAX_C; k++)
+        if (S.cs[k].fd >= 0)
+            shutdown(S.cs[k].fd, SHUT_RDWR);
+    pthread_mutex_unlock(&S.mu);
+    run_until(c, ready_twice, &a, 3000);
+    assert_int_equal(a.ready, 2);
+    assert_int_equal(a.closed, 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.attempt[0], 1);
+    assert_int_equal(ACCEPTS(l), 2);
+    /* drop again, and close while the client waits to reconnect */
+    pthread_mutex_lock(&S.mu);
+    for (k = 0; k < MAX_C; k++)
+        if (S.cs[k].fd >= 0)
+            shutdown(S.cs[k].fd, SHUT_RDWR);
+    pthread_mutex_unlock(&S.mu);
+    while (r.n < 2 && !a.closed)
+        if (xmpp_client_run_once(c, 20) == XMPP_ERR_CLOSED)
+            break;
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.attempt[1], 1); /* the backoff started over after success */
+    assert_int_equal(xmpp_client_close(c), XMPP_OK);
+    assert_int_equal(xmpp_client_close(c), XMPP_OK); /* idempotent */
+    run_until(c, closed_or_waiting, &a, 1000);
+    assert_int_equal(a.closed, 1);
+    assert_int_equal(a.cause, XMPP_CAUSE_LOCAL_CLOSE);
+    assert_int_equal(xmpp_client_run_once(c, 10), XMPP_ERR_CLOSED);
+    assert_int_equal(ACCEPTS(l), 2); /* no attempt after the close */
+    xmpp_client_free(c);
+    srv_stop();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srv_order_priority),
@@ -1149,6 +1272,8 @@ int main(void) {
         cmocka_unit_test(test_nxdomain),
         cmocka_unit_test(test_first_target_refuses),
         cmocka_unit_test(test_all_refuse),
+        cmocka_unit_test(test_reconnect_backoff),
+        cmocka_unit_test(test_reconnect_after_drop),
         cmocka_unit_test(test_record_cap),
         cmocka_unit_test(test_happy_eyeballs_blackhole),
         cmocka_unit_test(test_happy_eyeballs_refused),
