@@ -243,10 +243,13 @@ XMPP_EXTERN int xmpp_client_stats(const xmpp_client *c, unsigned long *reconnect
  * or, with @p fd = -1, that the timer fired. Performs all due I/O.
  *
  * Stanzas sent on the session from outside this client's callbacks (a UI
- * event, an application timer) are only queued: call
- * xmpp_client_socket_action(c, -1, 0) afterwards to have them written at
- * once. That call also brings the session's clock up to date: made before
- * xmpp_session_send_iq(), it makes the IQ's timeout run from now.
+ * event, an application timer) are queued, and the driver at once asks
+ * the application (socket callback, or the next poll snapshot) to watch
+ * the socket for writability: the loop then brings the client back to
+ * write them, with no further call. Calling
+ * xmpp_client_socket_action(c, -1, 0) writes them at once and also brings
+ * the session's clock up to date: made before xmpp_session_send_iq(), it
+ * makes the IQ's timeout run from now.
  *
  * Its ::XMPP_ERR_CLOSED is the application's signal to leave its loop (or
  * to stop driving this client) and free the client. The signal is always

@@ -735,6 +735,16 @@ int xmpp__client_parse_redirect(const char *in, char *host, size_t hostsz, unsig
     return XMPP_OK;
 }
 
+/* Output queued on the session from outside the driver's calls: watch
+ * the socket for writability so that the loop brings us back to write it
+ * (the application need not call xmpp_client_socket_action()). */
+static void client_out_hook(void *ud) {
+    xmpp_client *c = ud;
+    if (c->in_action || c->fd < 0 || c->state != C_UP)
+        return;
+    watch_set(c, c->fd, XMPP_IO_IN | XMPP_IO_OUT);
+}
+
 static void client_on_ready(xmpp_session *s, const char *jid, void *ud) {
     xmpp_client *c = ud;
     c->rc_attempt = 0; /* success resets the backoff */
@@ -858,6 +868,8 @@ static void follow_redirect(xmpp_client *c) {
         reset_targets(c);
         if (add_target(c, c->redirect_host, c->redirect_port, c->cur_direct, 0, 0) == XMPP_OK) {
             c->session = s;
+            s->out_hook = client_out_hook;
+            s->out_hook_ud = c;
             xmpp_session_free(old);
             c->hops++;
             c->any_addr = 0;
@@ -912,6 +924,8 @@ int xmpp_client_new(xmpp_client **out, xmpp_ctx *ctx, const xmpp_session_options
         xmpp__free(ctx, c);
         return rc;
     }
+    c->session->out_hook = client_out_hook;
+    c->session->out_hook_ud = c;
     c->domain = xmpp__strdup(ctx, xmpp_jid_domain(c->session->jid));
     if (c->domain == NULL) {
         xmpp_client_free(c);

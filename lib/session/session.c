@@ -167,6 +167,10 @@ void xmpp__session_write(xmpp_session *s, const char *data, size_t len) {
         return;
     }
     write_wire(s, data, len);
+    /* sent from outside the session's calls (an application timer, a UI
+     * event): the driver watches for writability, no call needed */
+    if (!s->in_callback && s->out_hook != NULL)
+        s->out_hook(s->out_hook_ud);
 }
 
 static void write_wire(xmpp_session *s, const char *data, size_t len) {

@@ -1259,6 +1259,46 @@ static void test_reconnect_after_drop(void **state) {
     srv_stop();
 }
 
+/* A stanza sent from outside any callback: the driver asks to watch the
+ * socket for writability by itself, and the next loop iteration writes it. */
+static int pollout_of(xmpp_client *c) {
+    int fds[3 * 8], n, i, t, out = 0;
+    n = xmpp_client_get_pollfds(c, fds, 8, &t);
+    for (i = 0; i < n; i++)
+        if (fds[3 * i + 1] & POLLOUT)
+            out = 1;
+    return out;
+}
+
+static void test_send_outside_callbacks(void **state) {
+    app a;
+    xmpp_client *c;
+    xmpp_stanza *m = NULL;
+    int l, i;
+    (void)state;
+    srv_init();
+    l = listen_on("127.0.0.1", 0, M_XMPP);
+    srv_start();
+    c = client_new(&a, XMPP_TLS_NONE);
+    assert_int_equal(xmpp_client_set_server(c, "127.0.0.1", S.ls[l].port), XMPP_OK);
+    assert_int_equal(xmpp_client_connect(c), XMPP_OK);
+    run_until(c, is_ready, &a, 3000);
+    assert_int_equal(a.ready, 1);
+    for (i = 0; i < 5 && pollout_of(c); i++)
+        xmpp_client_run_once(c, 20);
+    assert_int_equal(pollout_of(c), 0);
+    assert_int_equal(xmpp_message_new(&m, g_ctx, "chat", "bob@" DOMAIN, "o1", "from outside"),
+                     XMPP_OK);
+    assert_int_equal(xmpp_session_send(xmpp_client_session(c), m), XMPP_OK);
+    xmpp_stanza_unref(m);
+    assert_int_equal(pollout_of(c), 1); /* no socket_action call needed */
+    for (i = 0; i < 5 && pollout_of(c); i++)
+        xmpp_client_run_once(c, 20);
+    assert_int_equal(pollout_of(c), 0); /* written */
+    close_and_free(c, &a);
+    srv_stop();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srv_order_priority),
@@ -1274,6 +1314,7 @@ int main(void) {
         cmocka_unit_test(test_all_refuse),
         cmocka_unit_test(test_reconnect_backoff),
         cmocka_unit_test(test_reconnect_after_drop),
+        cmocka_unit_test(test_send_outside_callbacks),
         cmocka_unit_test(test_record_cap),
         cmocka_unit_test(test_happy_eyeballs_blackhole),
         cmocka_unit_test(test_happy_eyeballs_refused),
