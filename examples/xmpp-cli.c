@@ -76,6 +76,7 @@ static void usage(void) {
             "                [--server HOST[:PORT]] [--tls starttls|direct] [--cafile F]\n"
             "                [--pin SHA256] [--allow-plaintext] [--timeout S] [--sasl MECH]\n"
             "                [--tls-max 1.2|1.3] [--reconnect | --no-reconnect]\n"
+            "                [--keepalive S] [--compress]\n"
             "                [-v] COMMAND ...\n"
             "commands: send TO TEXT... | send TO --stdin | listen [--count N] | ping [JID] |\n"
             "          version JID | disco JID\n"
@@ -793,7 +794,7 @@ int main(int argc, char **argv) {
     const char *sasl = NULL, *tls_max = NULL;
     char *password = NULL;
     unsigned char pin[32];
-    int have_pin = 0, allow_plain = 0, i, rc;
+    int have_pin = 0, allow_plain = 0, compress = 0, i, rc;
     double timeout = 0, keepalive = 0;
     xmpp_session_options *o = NULL;
     xmpp_tls_config *cfg = NULL;
@@ -836,6 +837,8 @@ int main(int argc, char **argv) {
             tls_max = NEXT();
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
             c.verbose = 1;
+        else if (strcmp(a, "--compress") == 0)
+            compress = 1;
         else if (strcmp(a, "--reconnect") == 0)
             c.reconnect = 1;
         else if (strcmp(a, "--no-reconnect") == 0)
@@ -943,6 +946,8 @@ int main(int argc, char **argv) {
                         "cross the network unencrypted\n");
         xmpp_session_options_allow_plaintext(o, 1);
     }
+    if (compress)
+        xmpp_session_options_set_compression(o, 1);
     if (sasl != NULL && xmpp_session_options_set_mechanisms(o, &sasl, 1) != XMPP_OK)
         die(EX_USAGE, "invalid --sasl mechanism");
     if (xmpp_tls_config_new(&cfg, c.ctx) != XMPP_OK)

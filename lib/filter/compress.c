@@ -211,8 +211,10 @@ int xmpp__zlib_compress(xmpp__zlib *z, const void *data, size_t len, xmpp_buf *o
 static int inf_fail(xmpp__zlib *z, int err, const char *what, const char *detail) {
     z->inf_err = err;
     snprintf(z->msg, sizeof(z->msg), "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
-    xmpp__log(z->ctx, XMPP_LOG_WARN, "zlib", "%s (after %llu compressed, %llu inflated bytes)",
-              z->msg, z->total_in, z->total_out);
+    /* the consumer stopping (the stream ended) is not a fault */
+    xmpp__log(z->ctx, err > 0 ? XMPP_LOG_DEBUG : XMPP_LOG_WARN, "zlib",
+              "%s (after %llu compressed, %llu inflated bytes)", z->msg, z->total_in,
+              z->total_out);
     return err;
 }
 

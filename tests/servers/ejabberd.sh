@@ -24,6 +24,10 @@ STOP_TIMEOUT=${EJABBERD_STOP_GRACE:-0}
 # "never" for throughput tests, where every archived message costs a
 # Mnesia write
 MAM_DEFAULT=${EJABBERD_MAM_DEFAULT:-always}
+# EJABBERD_ZLIB=1: offer XEP-0138 zlib compression on the STARTTLS listener
+ZLIB_OPT=""
+[ "${EJABBERD_ZLIB:-0}" = 1 ] && ZLIB_OPT="
+    zlib: true"
 
 usage() {
   echo "usage: $0 start|stop DIR" >&2
@@ -133,7 +137,7 @@ listen:
     module: ejabberd_c2s
     starttls_required: true
     max_stanza_size: 262144
-    access: c2s
+    access: c2s$ZLIB_OPT
   -
     port: $TLS_PORT
     ip: "127.0.0.1"
