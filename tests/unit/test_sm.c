@@ -2065,6 +2065,53 @@ static void test_torture(void **state) {
     assert_true(th_torture(torture_sm_failed, NULL) > 50);
 }
 
+/* XEP-0352 across resumption: the state the server knew survives a
+ * resumed stream (nothing re-sent), a change made while disconnected is
+ * sent on resumption, and a new session starts from active again. */
+#define FEAT_BIND_SM_CSI                                                                     \
+    "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"                     \
+    "<sm xmlns='urn:xmpp:sm:3'/><csi xmlns='urn:xmpp:csi:0'/></stream:features>"
+
+static void test_csi_across_resumption(void **state) {
+    struct cfg c = defcfg();
+    struct fix *f = fix_new(&c);
+    (void)state;
+    login_to(f, FEAT_PLAIN, FEAT_BIND_SM_CSI);
+    bind_reply(f, BOUND);
+    enable(f, 1, UP_RESUMABLE);
+    assert_int_equal(f->ready, 1);
+    take(f);
+    assert_int_equal(xmpp_session_set_active(f->s, 0), XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<inactive xmlns='urn:xmpp:csi:0'/>"));
+    /* lost and resumed: the server still knows "inactive" */
+    assert_int_equal(xmpp_session_transport_closed(f->s, XMPP_CAUSE_TCP, "reset"), XMPP_OK);
+    login_to(f, FEAT_PLAIN, FEAT_BIND_SM_CSI);
+    take(f);
+    server(f, "<resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>");
+    assert_int_equal(xmpp_session_resumed(f->s), 1);
+    assert_null(strstr(f->out, "urn:xmpp:csi:0"));
+    /* lost again; the user comes back meanwhile: told on resumption */
+    assert_int_equal(xmpp_session_transport_closed(f->s, XMPP_CAUSE_TCP, "reset"), XMPP_OK);
+    assert_int_equal(xmpp_session_set_active(f->s, 1), XMPP_OK);
+    login_to(f, FEAT_PLAIN, FEAT_BIND_SM_CSI);
+    take(f);
+    server(f, "<resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>");
+    assert_non_null(strstr(f->out, "<active xmlns='urn:xmpp:csi:0'/>"));
+    /* inactive again, then a refused resumption: the new session starts
+     * active on the server, so "inactive" is sent after binding */
+    assert_int_equal(xmpp_session_set_active(f->s, 0), XMPP_OK);
+    assert_int_equal(xmpp_session_transport_closed(f->s, XMPP_CAUSE_TCP, "reset"), XMPP_OK);
+    login_to(f, FEAT_PLAIN, FEAT_BIND_SM_CSI);
+    take(f);
+    server(f, "<failed xmlns='urn:xmpp:sm:3'/>");
+    bind_reply(f, BOUND);
+    enable(f, 1, ENABLED("id='sm-2' resume='true'"));
+    assert_int_equal(xmpp_session_resumed(f->s), 0);
+    assert_non_null(strstr(f->out, "<inactive xmlns='urn:xmpp:csi:0'/>"));
+    fix_free(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enable_after_bind),
@@ -2081,6 +2128,7 @@ int main(void) {
         cmocka_unit_test(test_ack_request_after_silence),
         cmocka_unit_test(test_ack_timeout),
         cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_csi_across_resumption),
         cmocka_unit_test(test_resume_wrong_previd),
         cmocka_unit_test(test_resume_failed_resend),
         cmocka_unit_test(test_resume_failed_return),
