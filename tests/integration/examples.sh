@@ -26,6 +26,12 @@
 # DNS. Bounded: every client runs under `timeout`, every wait has a
 # deadline; the server and the clients are stopped in an EXIT trap.
 set -u
+# XMPP_TESTS_QUICK (the valgrind and distcheck passes of .ci/run): the
+# real-server tests already ran in the main pass
+if [ -n "${XMPP_TESTS_QUICK:-}" ]; then
+  echo "examples.sh: SKIP: XMPP_TESTS_QUICK is set"
+  exit 77
+fi
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}

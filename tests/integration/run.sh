@@ -15,6 +15,12 @@
 # Bounded: every run of the client is under `timeout`, every wait has a
 # deadline; servers and helpers are stopped in an EXIT trap.
 set -u
+# XMPP_TESTS_QUICK (the valgrind and distcheck passes of .ci/run): the
+# real-server tests already ran in the main pass
+if [ -n "${XMPP_TESTS_QUICK:-}" ]; then
+  echo "run.sh: SKIP: XMPP_TESTS_QUICK is set"
+  exit 77
+fi
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
