@@ -420,13 +420,24 @@ XMPP_EXTERN int xmpp_session_sasl_pins(const xmpp_session *s);
 XMPP_EXTERN const char *xmpp_session_mechanism(const xmpp_session *s);
 
 /**
- * Sends a stanza (serialised at once into the outbound buffer). The caller
- * keeps its reference.
+ * Sends a stanza. The caller keeps its reference.
+ *
+ * With stream management configured (the default, see
+ * xmpp_session_options_set_stream_management()) the stanza is copied into
+ * the queue of unacknowledged stanzas and written when the session is
+ * ready (at once if it is, else when it becomes ready again, e.g. after a
+ * reconnection); its fate, if it is ever handed back, goes to the
+ * options' returned callback (xmpp_session_options_set_sm_policy()). Use
+ * xmpp_session_send_tracked() to learn the fate of each stanza. Without
+ * stream management it is serialised into the outbound buffer at once and
+ * the session must be ready.
  * @param s the session.
- * @param st the stanza (serialised now; the caller keeps its reference).
- * @return ::XMPP_OK; ::XMPP_ERR_STATE when not ready; ::XMPP_ERR_LIMIT when
- *         the outbound buffer is full (back-pressure: drain first);
- *         ::XMPP_ERR_INVALID; ::XMPP_ERR_NOMEM.
+ * @param st the stanza (the caller keeps its reference).
+ * @return ::XMPP_OK; ::XMPP_ERR_STATE when the session cannot send (not
+ *         ready without stream management, or closing); ::XMPP_ERR_LIMIT
+ *         when the queue or the outbound buffer is full, or the stanza is
+ *         larger than the server accepts (back-pressure: send again after
+ *         acknowledgements or a drain); ::XMPP_ERR_INVALID; ::XMPP_ERR_NOMEM.
  */
 XMPP_EXTERN int xmpp_session_send(xmpp_session *s, const xmpp_stanza *st);
 
