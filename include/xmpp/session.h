@@ -3,7 +3,10 @@
  * @brief The sans-I/O XMPP client session (RFC 6120 negotiation, dispatch,
  *        IQ tracking, keepalive).
  *
- * A session does no I/O and reads no clock. The application (or the
+ * A session does no I/O, and its timers run on no clock of its own: all
+ * timing comes from the time passed in. (It reads the UTC wall clock for
+ * dates only: the XEP-0203 stamp of a stanza re-sent after a failed
+ * resumption, and the expiry of a FAST token.) The application (or the
  * optional driver, xmpp/client.h) moves bytes and time:
  *
  *  - xmpp_session_start() once the transport is connected;
