@@ -486,8 +486,7 @@ int xmpp__ws_feed(xmpp__ws *ws, const void *data, size_t len, xmpp__ws_message_f
                 memcpy(ws->ctrl + ws->ctrl_len, p + i, n);
                 ws->ctrl_len += n;
             } else if (xmpp__buf_append(&ws->msg, (const char *)p + i, n) != XMPP_OK) {
-                rc = fail(ws, XMPP_ERR_NOMEM, 0, NULL);
-                break;
+                return fail(ws, XMPP_ERR_NOMEM, 0, NULL);
             }
             i += n;
             ws->remaining -= n;
