@@ -94,7 +94,10 @@ int xmpp_caps_compute_ver(xmpp_ctx *ctx, const xmpp_plugin_identity *const *iden
         rc = XMPP_ERR_NOMEM;
         goto done;
     }
-    rc = xmpp__b64_encode_alloc(ctx, digest, sizeof(digest), out, NULL);
+    {
+        size_t olen;
+        rc = xmpp__b64_encode_alloc(ctx, digest, sizeof(digest), out, &olen);
+    }
 done:
     xmpp_free(ctx, buf);
     xmpp_free(ctx, ids);

@@ -169,10 +169,11 @@ int xmpp_disco_info_request(xmpp_session *s, const char *to, const char *node,
     xmpp_ctx *ctx = xmpp_session_ctx(s);
     xmpp_stanza *iq = NULL, *q = NULL;
     struct info_req *r;
+    char id[32];
     int rc;
-    if (s == NULL || cb == NULL)
+    if (s == NULL || xmpp_session_new_id(s, id, sizeof(id)) != XMPP_OK || cb == NULL)
         return XMPP_ERR_INVALID;
-    if ((rc = xmpp_iq_new(&iq, ctx, "get", to, NULL)) != XMPP_OK ||
+    if ((rc = xmpp_iq_new(&iq, ctx, "get", to, id)) != XMPP_OK ||
         (rc = xmpp_stanza_add_child_new(iq, "query", XMPP_NS_DISCO_INFO, &q)) != XMPP_OK ||
         (node && (rc = xmpp_stanza_set_attr(q, "node", node)) != XMPP_OK)) {
         xmpp_stanza_unref(iq);

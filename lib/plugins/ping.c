@@ -71,10 +71,11 @@ int xmpp_ping_send(xmpp_session *s, const char *to, unsigned timeout_ms, xmpp_pi
     xmpp_ctx *ctx = xmpp_session_ctx(s);
     xmpp_stanza *iq = NULL;
     struct ping_req *r;
+    char id[32];
     int rc;
-    if (s == NULL)
+    if (s == NULL || xmpp_session_new_id(s, id, sizeof(id)) != XMPP_OK)
         return XMPP_ERR_INVALID;
-    if ((rc = xmpp_iq_new(&iq, ctx, "get", to, NULL)) != XMPP_OK ||
+    if ((rc = xmpp_iq_new(&iq, ctx, "get", to, id)) != XMPP_OK ||
         (rc = xmpp_stanza_add_child_new(iq, "ping", XMPP_NS_PING_XEP, NULL)) != XMPP_OK) {
         xmpp_stanza_unref(iq);
         return rc;
