@@ -12,5 +12,6 @@
 #include <xmpp/tls.h>
 #include <xmpp/session.h>
 #include <xmpp/client.h>
+#include <xmpp/plugin.h>
 
 #endif /* XMPP_XMPP_H */

@@ -1,6 +1,7 @@
 /* Session options: secure defaults and typed setters (no varargs, so every
  * setting is reachable through FFI). */
 #include "session/session_int.h"
+#include "plugins/plugins_int.h"
 
 #include <string.h>
 
@@ -116,6 +117,8 @@ void xmpp__options_clear(struct xmpp_session_options *o) {
     xmpp__free(o->ctx, o->ua_software);
     xmpp__free(o->ctx, o->ua_device);
     wipe_free(o->ctx, o->fast_token);
+    xmpp__plugin_opts_free(o->ctx, o->plugins);
+    o->plugins = NULL;
     o->jid = o->password = o->tls_name = NULL;
     o->ua_id = o->ua_software = o->ua_device = o->fast_token = NULL;
     o->tls_cfg = NULL;
@@ -382,7 +385,9 @@ int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_opti
     dst->tls_cfg = NULL;
     dst->mechs = NULL;
     dst->nmechs = 0;
-    if (copy_mechs(dst, (const char *const *)src->mechs, src->nmechs) != XMPP_OK ||
+    dst->plugins = NULL;
+    if (xmpp__plugin_opts_copy(src->ctx, &dst->plugins, src->plugins) != XMPP_OK ||
+        copy_mechs(dst, (const char *const *)src->mechs, src->nmechs) != XMPP_OK ||
         (src->jid && (dst->jid = xmpp__strdup(src->ctx, src->jid)) == NULL) ||
         (src->password && (dst->password = xmpp__strdup(src->ctx, src->password)) == NULL) ||
         (src->tls_name && (dst->tls_name = xmpp__strdup(src->ctx, src->tls_name)) == NULL) ||

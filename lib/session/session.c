@@ -2,6 +2,7 @@
  * XML), timers and the end of a session. Negotiation is in negotiate.c,
  * stanza dispatch and IQ tracking in dispatch.c. */
 #include "session/session_int.h"
+#include "plugins/plugins_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -108,6 +109,10 @@ int xmpp_session_new(xmpp_session **out, xmpp_ctx *ctx, const xmpp_session_optio
              rnd[2], rnd[3], rnd[4], rnd[5]);
     s->next_handler_id = 1;
     s->cond = XMPP_SC_NONE;
+    if ((rc = xmpp__plugins_session_init(s)) != XMPP_OK) {
+        xmpp_session_free(s);
+        return rc;
+    }
     *out = s;
     return XMPP_OK;
 }
@@ -120,6 +125,7 @@ void xmpp_session_free(xmpp_session *s) {
     xmpp__iq_cancel_all(s);
     xmpp__sm_free(s); /* what was never acknowledged is handed back */
     s->in_callback--;
+    xmpp__plugins_session_free(s); /* detach callbacks remove their handlers */
     xmpp__handlers_free(s);
     xmpp__neg_free(s);
     xmpp__zlib_free(s->z);

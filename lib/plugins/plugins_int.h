@@ -1,0 +1,35 @@
+/* The plugin registry's hooks into the session core, and the built-in
+ * plugins' descriptors. The built-in plugins themselves use only the
+ * public interface (xmpp/sys/plugin.h and the session API). */
+#ifndef XMPP_PLUGINS_INT_H
+#define XMPP_PLUGINS_INT_H
+
+#include <xmpp/plugin.h>
+#include <xmpp/sys/plugin.h>
+
+struct xmpp_session_options;
+
+/* What options carry: names to enable and descriptors to register. */
+struct xmpp__plugin_opts {
+    char **names;
+    size_t n_names;
+    const xmpp_plugin_desc **descs;
+    size_t n_descs;
+};
+
+/* Options: deep copy (dst->plugins must be NULL) and release. */
+int xmpp__plugin_opts_copy(xmpp_ctx *ctx, struct xmpp__plugin_opts **dst,
+                           const struct xmpp__plugin_opts *src);
+void xmpp__plugin_opts_free(xmpp_ctx *ctx, struct xmpp__plugin_opts *po);
+
+/* Session: registers and enables what the options ask for (at the end of
+ * xmpp_session_new); detaches everything in reverse order (session free). */
+int xmpp__plugins_session_init(xmpp_session *s);
+void xmpp__plugins_session_free(xmpp_session *s);
+
+extern const xmpp_plugin_desc xmpp__plugin_disco;
+extern const xmpp_plugin_desc xmpp__plugin_caps;
+extern const xmpp_plugin_desc xmpp__plugin_ping;
+extern const xmpp_plugin_desc xmpp__plugin_version;
+
+#endif
