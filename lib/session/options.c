@@ -1,7 +1,7 @@
 /* Session options: secure defaults and typed setters (no varargs, so every
  * setting is reachable through FFI). */
 #include "session/session_int.h"
-#include "plugins/plugins_int.h"
+#include "plugin/plugin_int.h"
 
 #include <string.h>
 

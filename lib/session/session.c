@@ -2,7 +2,7 @@
  * XML), timers and the end of a session. Negotiation is in negotiate.c,
  * stanza dispatch and IQ tracking in dispatch.c. */
 #include "session/session_int.h"
-#include "plugins/plugins_int.h"
+#include "plugin/plugin_int.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -64,7 +64,7 @@ struct xmpp_session_options {
     const char *fast_mech; /* static name */
     char *fast_token;      /* secret: wiped */
     int64_t fast_expiry;
-    struct xmpp__plugin_opts *plugins; /* lib/plugins/registry.c */
+    struct xmpp__plugin_opts *plugins; /* lib/plugin/registry.c */
 };
 
 /* Negotiation steps (RFC 6120 §4–§7), in order. */
@@ -238,7 +238,7 @@ struct xmpp_session {
     /* the driver's hook: output was queued from outside any session call */
     void (*out_hook)(void *ud);
     void *out_hook_ud;
-    struct xmpp__plugins *plugins; /* lib/plugins/registry.c */
+    struct xmpp__plugins *plugins; /* lib/plugin/registry.c */
 };
 
 /* session.c */

@@ -11,7 +11,7 @@
 #include <xmpp/xep/caps.h>
 #include <xmpp/xep/disco.h>
 
-#include "plugins/plugins_int.h"
+#include "plugin/plugin_int.h"
 
 struct disco_state {
     unsigned long handler;

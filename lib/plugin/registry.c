@@ -2,7 +2,7 @@
  * enabled plugins in dependency order with their per-session state,
  * dependency resolution with cycle and unknown-name errors. */
 #include "session/session_int.h"
-#include "plugins/plugins_int.h"
+#include "plugin/plugin_int.h"
 
 #include <stdio.h>
 #include <string.h>

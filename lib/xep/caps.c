@@ -16,7 +16,7 @@
 #include <xmpp/xep/caps.h>
 #include <xmpp/xep/disco.h>
 
-#include "plugins/plugins_int.h"
+#include "plugin/plugin_int.h"
 #include "stream/base64.h"
 
 struct caps_state {

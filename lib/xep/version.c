@@ -10,7 +10,7 @@
 #include <xmpp/sys/plugin.h>
 #include <xmpp/xep/version.h>
 
-#include "plugins/plugins_int.h"
+#include "plugin/plugin_int.h"
 
 struct version_state {
     unsigned long handler;

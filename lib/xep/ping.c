@@ -9,7 +9,7 @@
 #include <xmpp/sys/plugin.h>
 #include <xmpp/xep/ping.h>
 
-#include "plugins/plugins_int.h"
+#include "plugin/plugin_int.h"
 
 struct ping_state {
     unsigned long handler;
