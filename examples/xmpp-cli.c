@@ -77,6 +77,7 @@ static void usage(void) {
             "                [--pin SHA256] [--allow-plaintext] [--timeout S] [--sasl MECH]\n"
             "                [--tls-max 1.2|1.3] [--reconnect | --no-reconnect]\n"
             "                [--keepalive S] [--compress]\n"
+            "                [--proxy socks5://[USER:PASS@]HOST:PORT|http://... | --proxy-env VAR]\n"
             "                [-v] COMMAND ...\n"
             "commands: send TO TEXT... | send TO --stdin | listen [--count N] | ping [JID] |\n"
             "          version JID | disco JID\n"
@@ -634,7 +635,8 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
 static int exit_for_cause(xmpp_disconnect_cause cause) {
     switch (cause) {
     case XMPP_CAUSE_DNS:
-    case XMPP_CAUSE_TCP: return EX_NET;
+    case XMPP_CAUSE_TCP:
+    case XMPP_CAUSE_PROXY: return EX_NET;
     case XMPP_CAUSE_TLS:
     case XMPP_CAUSE_TLS_VERIFY:
     case XMPP_CAUSE_TLS_REQUIRED: return EX_TLS;
@@ -655,7 +657,7 @@ static void on_reconnect(xmpp_client *cl, xmpp_disconnect_cause cause, unsigned 
     const char *text = NULL;
     (void)cl;
     xmpp_session_get_error(xmpp_client_session(c->client), NULL, &text);
-    if (cause == XMPP_CAUSE_DNS || cause == XMPP_CAUSE_TCP)
+    if (cause == XMPP_CAUSE_DNS || cause == XMPP_CAUSE_TCP || cause == XMPP_CAUSE_PROXY)
         text = xmpp_client_error(c->client) ? xmpp_client_error(c->client) : text;
     if (c->verbose)
         fprintf(stderr, "xmpp-cli: connection lost (%s); reconnecting in %u ms (attempt %u)\n",
@@ -669,7 +671,7 @@ static void on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
     if (c->done && cause == XMPP_CAUSE_LOCAL_CLOSE)
         return;
     xmpp_session_get_error(s, &cond, &text);
-    if (cause == XMPP_CAUSE_DNS || cause == XMPP_CAUSE_TCP)
+    if (cause == XMPP_CAUSE_DNS || cause == XMPP_CAUSE_TCP || cause == XMPP_CAUSE_PROXY)
         text = xmpp_client_error(c->client) ? xmpp_client_error(c->client) : text;
     if (cause != XMPP_CAUSE_LOCAL_CLOSE) {
         if (cause == XMPP_CAUSE_STREAM_ERROR)
@@ -791,6 +793,7 @@ static int parse_pin(const char *s, unsigned char out[32]) {
 int main(int argc, char **argv) {
     struct cli c;
     const char *jid = getenv("XMPP_JID"), *server = NULL, *cafile = NULL, *tls = NULL;
+    const char *proxy = NULL;
     const char *sasl = NULL, *tls_max = NULL;
     char *password = NULL;
     unsigned char pin[32];
@@ -816,6 +819,12 @@ int main(int argc, char **argv) {
             password = strdup(v);
         } else if (strcmp(a, "--server") == 0)
             server = NEXT();
+        else if (strcmp(a, "--proxy") == 0 || strcmp(a, "--proxy-env") == 0) {
+            /* --proxy-env keeps the proxy's password off the command line */
+            proxy = NEXT();
+            if (a[7] == '-' && (proxy = getenv(proxy)) == NULL)
+                die(EX_USAGE, "environment variable %s is not set", argv[i]);
+        }
         else if (strcmp(a, "--tls") == 0)
             tls = NEXT();
         else if (strcmp(a, "--cafile") == 0)
@@ -986,6 +995,9 @@ int main(int argc, char **argv) {
     }
     if (strcmp(c.command, "listen") == 0)
         xmpp_session_add_handler(c.s, "message", NULL, NULL, on_message, &c, NULL);
+    if (proxy != NULL && xmpp_client_set_proxy(c.client, proxy) != XMPP_OK)
+        die(EX_USAGE, "bad --proxy: %s",
+            xmpp_client_error(c.client) ? xmpp_client_error(c.client) : "rejected");
     if (server != NULL) {
         char host[256];
         unsigned port = 5222;

@@ -7,7 +7,7 @@ PKGS="build-essential autoconf automake libtool autoconf-archive pkg-config
   zlib1g-dev libc-ares-dev libcmocka-dev
   clang libclang-rt-14-dev valgrind doxygen gnutls-bin libstrophe-dev openssl
   python3 prosody prosody-modules lua-sec ejabberd python3-slixmpp
-  libglib2.0-dev libuv1-dev"
+  libglib2.0-dev libuv1-dev dante-server tinyproxy"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

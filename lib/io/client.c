@@ -25,6 +25,7 @@
 #include <xmpp/jid.h>
 
 #include "session/session_int.h"
+#include "transport/proxy.h"
 
 #define MAX_TARGETS 16       /* RES-06: SRV records considered */
 #define MAX_ADDRS 16         /* addresses raced per target */
@@ -64,8 +65,9 @@ typedef struct watched {
     int events;
 } watched;
 
-/* C_WAIT: between connections, waiting for the reconnect backoff */
-typedef enum { C_IDLE, C_SRV, C_ADDR, C_CONNECTING, C_UP, C_DONE, C_WAIT } cstate;
+/* C_WAIT: between connections, waiting for the reconnect backoff;
+ * C_PROXY: connected to the proxy, its handshake in progress */
+typedef enum { C_IDLE, C_SRV, C_ADDR, C_CONNECTING, C_UP, C_DONE, C_WAIT, C_PROXY } cstate;
 
 struct xmpp_client {
     xmpp_ctx *ctx;
@@ -125,10 +127,25 @@ struct xmpp_client {
     xmpp_reconnect_fn rc_fn;
     void *rc_ud;
     unsigned long n_reconnects, n_resumed;
+    /* proxy (type XMPP_PROXY_NONE: direct connections) */
+    xmpp__proxy_url proxy_url;
+    xmpp__proxy *proxy;   /* the handshake in progress (C_PROXY) */
+    int proxy_fatal;      /* the last proxy failure cannot be cured by retrying */
+    xmpp_buf proxy_out;   /* its bytes not yet written (may hold credentials) */
     /* test hooks */
     unsigned fallback_port, fallback_direct_port, connect_timeout_ms;
     unsigned long nconnects;
 };
+
+/* Where the TCP connection goes: the proxy when one is set (the target's
+ * name then travels to the proxy, which resolves it), else the target. */
+static const char *conn_host(const xmpp_client *c) {
+    return c->proxy_url.type != XMPP_PROXY_NONE ? c->proxy_url.host : c->targets[c->cur_target].host;
+}
+
+static unsigned conn_port(const xmpp_client *c) {
+    return c->proxy_url.type != XMPP_PROXY_NONE ? c->proxy_url.port : c->targets[c->cur_target].port;
+}
 
 static uint64_t now_ms(void) {
     struct timespec ts;
@@ -231,20 +248,159 @@ static int attempts_alive(xmpp_client *c) {
     return 0;
 }
 
-static void connected(xmpp_client *c, int fd) {
+static void proxy_reset(xmpp_client *c) {
+    xmpp__proxy_free(c->proxy);
+    c->proxy = NULL;
+    if (c->proxy_out.data)
+        memset(c->proxy_out.data, 0, c->proxy_out.cap); /* credentials */
+    xmpp__buf_reset(&c->proxy_out);
+}
+
+/* The stream starts on @p fd: a direct connection, or an open tunnel. */
+static void stream_start(xmpp_client *c, int fd) {
     const target *t = &c->targets[c->cur_target];
-    close_attempts(c, fd);
     c->fd = fd;
     c->state = C_UP;
     c->cur_direct = t->direct;
-    xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "connected to %s:%u%s", t->host, t->port,
-              t->direct ? " (direct TLS)" : "");
+    if (c->proxy_url.type != XMPP_PROXY_NONE)
+        xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "connected to %s:%u%s through the %s proxy %s:%u",
+                  t->host, t->port, t->direct ? " (direct TLS)" : "",
+                  xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host, c->proxy_url.port);
+    else
+        xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "connected to %s:%u%s", t->host, t->port,
+                  t->direct ? " (direct TLS)" : "");
     if (t->direct && c->session->o.tls_mode == XMPP_TLS_STARTTLS)
         c->session->o.tls_mode = XMPP_TLS_DIRECT;
     else if (!t->direct && c->session->o.tls_mode == XMPP_TLS_DIRECT && c->host_override == NULL)
         c->session->o.tls_mode = XMPP_TLS_STARTTLS;
     watch_set(c, fd, XMPP_IO_IN);
     xmpp_session_start(c->session, now_ms());
+}
+
+static void proxy_send(xmpp_client *c);
+
+static void connected(xmpp_client *c, int fd) {
+    const target *t = &c->targets[c->cur_target];
+    int rc;
+    close_attempts(c, fd);
+    if (c->proxy_url.type == XMPP_PROXY_NONE) {
+        stream_start(c, fd);
+        return;
+    }
+    /* the handshake shares the connect deadline's length */
+    c->fd = fd;
+    c->state = C_PROXY;
+    c->connect_deadline = now_ms() + c->connect_timeout_ms;
+    proxy_reset(c);
+    xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "connected to the %s proxy %s:%u; asking for %s:%u",
+              xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host, c->proxy_url.port,
+              t->host, t->port);
+    if ((rc = xmpp__proxy_new(&c->proxy, c->ctx, &c->proxy_url, t->host, t->port)) != XMPP_OK ||
+        (rc = xmpp__buf_reserve(&c->proxy_out, 1024)) != XMPP_OK ||
+        (rc = xmpp__proxy_start(c->proxy, &c->proxy_out)) != XMPP_OK) {
+        watch_set(c, fd, XMPP_IO_NONE);
+        close(fd);
+        c->fd = -1;
+        proxy_reset(c);
+        fail(c, rc == XMPP_ERR_NOMEM ? XMPP_CAUSE_NOMEM : XMPP_CAUSE_PROXY,
+             rc == XMPP_ERR_NOMEM ? "out of memory" : "cannot ask the proxy for ", t->host);
+        return;
+    }
+    proxy_send(c);
+}
+
+/* The proxy handshake failed (code from proxy.h, text in msg): another
+ * target when the proxy could not reach this one, else the end. */
+static void proxy_failed(xmpp_client *c, int code, const char *msg) {
+    char text[sizeof(c->err)];
+    snprintf(text, sizeof(text), "%s", msg);
+    if (c->fd >= 0) {
+        watch_set(c, c->fd, XMPP_IO_NONE);
+        close(c->fd);
+        c->fd = -1;
+    }
+    proxy_reset(c);
+    c->proxy_fatal = code == XMPP_PROXY_ERR_AUTH || code == XMPP_PROXY_ERR_AUTH_NEEDED ||
+                     code == XMPP_PROXY_ERR_MALFORMED;
+    if (code == XMPP_PROXY_ERR_UNREACHABLE && c->cur_target + 1 < c->ntargets) {
+        xmpp__log(c->ctx, XMPP_LOG_WARN, "client", "%s; trying the next server", text);
+        c->state = C_CONNECTING;
+        next_target(c);
+        return;
+    }
+    fail(c, code == XMPP_ERR_NOMEM ? XMPP_CAUSE_NOMEM : XMPP_CAUSE_PROXY, text, NULL);
+}
+
+static void proxy_send(xmpp_client *c) {
+    while (c->fd >= 0 && c->proxy_out.len > 0) {
+        ssize_t w = send(c->fd, c->proxy_out.data, c->proxy_out.len, MSG_NOSIGNAL);
+        if (w < 0) {
+            char text[160];
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EINTR)
+                continue;
+            snprintf(text, sizeof(text), "%s proxy %s:%u: send: %s",
+                     xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host,
+                     c->proxy_url.port, strerror(errno));
+            proxy_failed(c, XMPP_PROXY_ERR_CLOSED, text);
+            return;
+        }
+        memmove(c->proxy_out.data, c->proxy_out.data + w, c->proxy_out.len - (size_t)w);
+        memset(c->proxy_out.data + c->proxy_out.len - (size_t)w, 0, (size_t)w);
+        c->proxy_out.len -= (size_t)w;
+    }
+}
+
+static void read_socket(xmpp_client *c);
+
+/* Reads the proxy's replies; once the tunnel is open the stream starts
+ * and the bytes after the reply are the server's. */
+static void proxy_io(xmpp_client *c, int events) {
+    unsigned char buf[1024];
+    if (events & XMPP_IO_OUT)
+        proxy_send(c);
+    while (c->state == C_PROXY && c->fd >= 0) {
+        size_t used = 0;
+        int rc;
+        ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (r < 0) {
+            char text[160];
+            snprintf(text, sizeof(text), "%s proxy %s:%u: recv: %s",
+                     xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host,
+                     c->proxy_url.port, strerror(errno));
+            proxy_failed(c, XMPP_PROXY_ERR_CLOSED, text);
+            return;
+        }
+        if (r == 0) {
+            rc = xmpp__proxy_eof(c->proxy);
+        } else {
+            rc = xmpp__proxy_feed(c->proxy, buf, (size_t)r, &used, &c->proxy_out);
+        }
+        if (rc == XMPP_PROXY_AGAIN) {
+            proxy_send(c);
+            continue;
+        }
+        if (rc != XMPP_OK) {
+            char text[sizeof(c->err)];
+            snprintf(text, sizeof(text), "%s proxy %s:%u: %s",
+                     xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host,
+                     c->proxy_url.port,
+                     rc == XMPP_ERR_NOMEM ? "out of memory" : xmpp__proxy_error(c->proxy));
+            proxy_failed(c, rc, text);
+            return;
+        }
+        proxy_reset(c);
+        stream_start(c, c->fd);
+        if ((size_t)r > used) /* RFC 9110 §9.3.6: the tunnel's first bytes */
+            xmpp_session_recv(c->session, buf + used, (size_t)r - used, now_ms());
+        read_socket(c);
+        return;
+    }
 }
 
 static void check_attempt(xmpp_client *c, int fd) {
@@ -296,12 +452,13 @@ static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *r
         return;
     }
     if (status != ARES_SUCCESS || res == NULL) {
-        xmpp__log(c->ctx, XMPP_LOG_WARN, "client", "cannot resolve %s: %s",
-                  c->targets[c->cur_target].host, ares_strerror(status));
+        xmpp__log(c->ctx, XMPP_LOG_WARN, "client", "cannot resolve %s: %s", conn_host(c),
+                  ares_strerror(status));
         if (res)
             ares_freeaddrinfo(res);
-        snprintf(c->dns_err, sizeof(c->dns_err), "cannot resolve %s: %s",
-                 c->targets[c->cur_target].host, ares_strerror(status));
+        snprintf(c->dns_err, sizeof(c->dns_err), "cannot resolve %s%s: %s",
+                 c->proxy_url.type != XMPP_PROXY_NONE ? "the proxy " : "", conn_host(c),
+                 ares_strerror(status));
         next_target(c);
         return;
     }
@@ -329,7 +486,7 @@ static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *r
     }
     if (c->naddrs == 0) {
         snprintf(c->dns_err, sizeof(c->dns_err), "cannot resolve %s: no IPv4/IPv6 address",
-                 c->targets[c->cur_target].host);
+                 conn_host(c));
         next_target(c);
         return;
     }
@@ -389,26 +546,27 @@ static void ares_down(xmpp_client *c) {
 
 /* An IP literal needs no resolver: never send a DNS query for it. */
 static int literal_target(xmpp_client *c) {
-    const target *t = &c->targets[c->cur_target];
+    const char *host = conn_host(c);
+    unsigned port = conn_port(c);
     struct sockaddr_in *v4 = (struct sockaddr_in *)&c->addrs[0];
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&c->addrs[0];
     char h6[INET6_ADDRSTRLEN + 2];
-    size_t hl = strlen(t->host);
+    size_t hl = strlen(host);
     memset(&c->addrs[0], 0, sizeof(c->addrs[0]));
     /* "[::1]" as well as "::1" */
-    if (hl > 2 && hl < sizeof(h6) && t->host[0] == '[' && t->host[hl - 1] == ']') {
-        memcpy(h6, t->host + 1, hl - 2);
+    if (hl > 2 && hl < sizeof(h6) && host[0] == '[' && host[hl - 1] == ']') {
+        memcpy(h6, host + 1, hl - 2);
         h6[hl - 2] = '\0';
     } else {
-        snprintf(h6, sizeof(h6), "%s", hl < sizeof(h6) ? t->host : "");
+        snprintf(h6, sizeof(h6), "%s", hl < sizeof(h6) ? host : "");
     }
-    if (inet_pton(AF_INET, t->host, &v4->sin_addr) == 1) {
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)t->port);
+        v4->sin_port = htons((uint16_t)port);
         c->addrlens[0] = sizeof(*v4);
     } else if (inet_pton(AF_INET6, h6, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)t->port);
+        v6->sin6_port = htons((uint16_t)port);
         c->addrlens[0] = sizeof(*v6);
     } else {
         return 0;
@@ -436,9 +594,9 @@ static void resolve_target(xmpp_client *c) {
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    snprintf(port, sizeof(port), "%u", c->targets[c->cur_target].port);
+    snprintf(port, sizeof(port), "%u", conn_port(c));
     c->state = C_ADDR;
-    ares_getaddrinfo(c->ares, c->targets[c->cur_target].host, port, &hints, addr_cb, c);
+    ares_getaddrinfo(c->ares, conn_host(c), port, &hints, addr_cb, c);
 }
 
 /* All targets failed: XMPP_CAUSE_DNS when no target had an address,
@@ -456,7 +614,11 @@ static void fail_targets(xmpp_client *c) {
         const char *why = c->last_errno == ETIMEDOUT ? "connection timed out"
                           : c->last_errno > 0        ? strerror(c->last_errno)
                                                      : "no connection";
-        if (c->ntargets > 1)
+        if (c->proxy_url.type != XMPP_PROXY_NONE)
+            snprintf(msg, sizeof(msg), "cannot connect to the %s proxy %s:%u: %s",
+                     xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host,
+                     c->proxy_url.port, why);
+        else if (c->ntargets > 1)
             snprintf(msg, sizeof(msg), "cannot connect to %s (%zu servers tried, last %s:%u: %s)",
                      c->domain, c->ntargets, t->host, t->port, why);
         else
@@ -790,6 +952,7 @@ static int may_reconnect(xmpp_session *s, xmpp_disconnect_cause cause) {
  * not connect): schedule the next one per the policy, or report the end. */
 static void connection_ended(xmpp_client *c, xmpp_session *s, xmpp_disconnect_cause cause) {
     if (c->rc_initial_ms && !c->closing && may_reconnect(s, cause) &&
+        !(cause == XMPP_CAUSE_PROXY && c->proxy_fatal) &&
         (c->rc_max_attempts == 0 || c->rc_attempt < c->rc_max_attempts)) {
         c->rc_pending = 1;
         c->rc_cause = cause;
@@ -903,6 +1066,7 @@ int xmpp_client_new(xmpp_client **out, xmpp_ctx *ctx, const xmpp_session_options
     c->ctx = ctx;
     c->fd = -1;
     c->last_timer = -2;
+    xmpp__buf_init(&c->proxy_out, ctx);
     c->fallback_port = PORT_STARTTLS;
     c->fallback_direct_port = PORT_DIRECT;
     c->connect_timeout_ms = CONNECT_TIMEOUT_MS;
@@ -956,6 +1120,9 @@ void xmpp_client_free(xmpp_client *c) {
     xmpp__free(c->ctx, c->domain);
     xmpp__free(c->ctx, c->host_override);
     xmpp__free(c->ctx, c->dns_servers);
+    proxy_reset(c);
+    xmpp__buf_free(&c->proxy_out);
+    xmpp__proxy_url_clear(c->ctx, &c->proxy_url); /* wipes the credentials */
     xmpp__free(c->ctx, c);
 }
 
@@ -972,6 +1139,31 @@ int xmpp_client_set_server(xmpp_client *c, const char *host, unsigned port) {
     xmpp__free(c->ctx, c->host_override);
     c->host_override = h;
     c->port_override = port;
+    return XMPP_OK;
+}
+
+int xmpp_client_set_proxy(xmpp_client *c, const char *url) {
+    xmpp__proxy_url u;
+    char why[120];
+    int rc;
+    if (c == NULL)
+        return XMPP_ERR_INVALID;
+    if (c->state != C_IDLE)
+        return XMPP_ERR_STATE;
+    if (url == NULL) {
+        xmpp__proxy_url_clear(c->ctx, &c->proxy_url);
+        return XMPP_OK;
+    }
+    rc = xmpp__proxy_url_parse(c->ctx, url, &u, why, sizeof(why));
+    if (rc != XMPP_OK) {
+        /* the URL may hold a password: name the problem, not the URL */
+        snprintf(c->err, sizeof(c->err), "invalid proxy URL: %s", why);
+        xmpp__log(c->ctx, XMPP_LOG_ERROR, "client", "%s", c->err);
+        return rc == XMPP_ERR_NOMEM ? XMPP_ERR_NOMEM : XMPP_ERR_INVALID;
+    }
+    xmpp__proxy_url_clear(c->ctx, &c->proxy_url);
+    c->proxy_url = u;
+    c->err[0] = '\0';
     return XMPP_OK;
 }
 
@@ -1046,6 +1238,8 @@ static long next_timeout(xmpp_client *c) {
         return c->rc_at <= now ? 0 : (long)(c->rc_at - now);
     if (c->state == C_UP)
         d = xmpp_session_next_deadline(c->session);
+    if (c->state == C_PROXY)
+        d = c->connect_deadline;
     if (c->state == C_CONNECTING) {
         d = c->connect_deadline;
         if (c->next_addr < c->naddrs && c->next_attempt_at < d)
@@ -1153,7 +1347,9 @@ static void after_io(xmpp_client *c) {
         ares_down(c);
         schedule_reconnect(c);
     }
-    if (c->fd >= 0) {
+    if (c->fd >= 0 && c->state == C_PROXY) {
+        watch_set(c, c->fd, XMPP_IO_IN | (c->proxy_out.len ? XMPP_IO_OUT : 0));
+    } else if (c->fd >= 0) {
         xmpp_session_drain(c->session, &d, &n);
         watch_set(c, c->fd, XMPP_IO_IN | (n ? XMPP_IO_OUT : 0));
     }
@@ -1205,6 +1401,7 @@ static int start_connecting(xmpp_client *c, int use_location) {
  * xmpp_client_connect() after the end). */
 static void reconnect_now(xmpp_client *c) {
     reset_targets(c);
+    proxy_reset(c);
     c->any_addr = 0;
     c->last_errno = 0;
     c->dns_err[0] = '\0';
@@ -1288,7 +1485,9 @@ int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
         return XMPP_ERR_RECURSIVE;
     c->in_action++;
     now = now_ms();
-    if (fd >= 0 && fd == c->fd) {
+    if (fd >= 0 && fd == c->fd && c->state == C_PROXY) {
+        proxy_io(c, events);
+    } else if (fd >= 0 && fd == c->fd) {
         if (events & (XMPP_IO_IN | XMPP_IO_ERROR))
             read_socket(c);
     } else if (fd >= 0 && c->state == C_CONNECTING) {
@@ -1319,6 +1518,13 @@ int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
             } else if (now >= c->next_attempt_at) {
                 start_attempt(c);
             }
+        }
+        if (c->state == C_PROXY && now >= c->connect_deadline) {
+            char text[160];
+            snprintf(text, sizeof(text), "%s proxy %s:%u: no answer to the handshake in %u ms",
+                     xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host,
+                     c->proxy_url.port, c->connect_timeout_ms);
+            proxy_failed(c, XMPP_PROXY_ERR_CLOSED, text);
         }
         if (c->state == C_UP)
             xmpp_session_handle_timeout(c->session, now);
@@ -1396,6 +1602,14 @@ int xmpp_client_close(xmpp_client *c) {
         return XMPP_ERR_INVALID;
     c->closing = 1;
     c->rc_pending = 0;
+    if (c->state == C_PROXY) {
+        /* the handshake is dropped like a connection attempt */
+        watch_set(c, c->fd, XMPP_IO_NONE);
+        close(c->fd);
+        c->fd = -1;
+        proxy_reset(c);
+        c->state = C_CONNECTING;
+    }
     if (c->state != C_UP && c->state != C_DONE &&
         xmpp_session_get_state(c->session) == XMPP_STATE_CLOSED) {
         /* between connections (backoff, or a reconnection attempt not yet
