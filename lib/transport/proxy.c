@@ -613,7 +613,9 @@ static int http_feed(xmpp__proxy *p, const unsigned char *d, size_t len, size_t 
                       p->port, status);
             return XMPP_OK;
         }
-        if (status == 407)
+        /* 407 (RFC 9110 §15.5.8); tinyproxy answers wrong credentials
+         * with 401 */
+        if (status == 407 || (status == 401 && p->user))
             return fail(p, p->user ? XMPP_PROXY_ERR_AUTH : XMPP_PROXY_ERR_AUTH_NEEDED,
                         "HTTP %d %s", status, reason);
         {

@@ -36,7 +36,8 @@ enum xmpp__proxy_status {
     XMPP_PROXY_AGAIN = -280,          /* not complete yet: feed more input */
     XMPP_PROXY_ERR_MALFORMED = -281,  /* a reply that breaks the protocol */
     XMPP_PROXY_ERR_AUTH = -282,       /* credentials refused (RFC 1929
-                                         status, HTTP 407) */
+                                         status, HTTP 407, or 401 to a
+                                         request that carried them) */
     XMPP_PROXY_ERR_AUTH_NEEDED = -283,/* the proxy wants a method we do not
                                          offer (SOCKS5 0xFF, or
                                          username/password without

@@ -432,6 +432,10 @@ static void test_http_failures(void **state) {
                                     "Proxy-Authenticate: Basic realm=\"p\"\r\n\r\n",
                                "HTTP 407"),
                      XMPP_PROXY_ERR_AUTH);
+    assert_int_equal(http_fail("u", "HTTP/1.1 401 Unauthorized\r\n\r\n", "failed: HTTP 401"),
+                     XMPP_PROXY_ERR_AUTH);
+    assert_int_equal(http_fail(NULL, "HTTP/1.1 401 Unauthorized\r\n\r\n", "refused"),
+                     XMPP_PROXY_ERR_REFUSED);
     assert_int_equal(http_fail(NULL, "HTTP/1.1 407 Nope\r\n\r\n", "requires authentication"),
                      XMPP_PROXY_ERR_AUTH_NEEDED);
     assert_int_equal(http_fail(NULL, "HTTP/1.1 403 Forbidden\r\n\r\n", "HTTP 403 Forbidden"),
