@@ -217,7 +217,7 @@ negative() {
   fi
 }
 negative "127.0.0.1:$P_PORT" SOCKS_BADPW "proxy authentication failed" "SOCKS5 wrong password"
-negative "127.0.0.1:$P_PORT" HTTP_BADPW "proxy authentication failed: HTTP 407" "HTTP wrong password"
+negative "127.0.0.1:$P_PORT" HTTP_BADPW "proxy authentication failed: HTTP 40[17]" "HTTP wrong password"
 negative "127.0.0.1:$P_PORT" HTTP_NOAUTH "proxy requires authentication: HTTP 407" "HTTP without credentials"
 negative "127.0.0.1:$P_HTTP" SOCKS_NOAUTH "connection not allowed by ruleset" "SOCKS5 refusing the target"
 negative "127.0.0.1:$P_HTTP" HTTP_AUTH "refused the connection.*HTTP 403" "HTTP refusing the target"
