@@ -83,6 +83,7 @@ PSTART=$!
 "$SERVERS/ejabberd.sh" start "$WORK/ejabberd" >"$WORK/ejabberd.start" 2>&1 &
 ESTART=$!
 
+echo "proxy: servers starting at $((SECONDS - T0)) s"
 useradd --system --no-create-home --shell /usr/sbin/nologin "$PUSER" || { echo "FAIL: useradd"; exit 1; }
 USER_MADE=1
 echo "$PUSER:$PPASS" | chpasswd || { echo "FAIL: chpasswd"; exit 1; }
@@ -90,6 +91,7 @@ echo "$PUSER:$PPASS" | chpasswd || { echo "FAIL: chpasswd"; exit 1; }
 wait "$PSTART" || { echo "FAIL: prosody did not start"; tail -20 "$WORK/prosody.start"; exit 1; }
 wait "$ESTART" || { echo "FAIL: ejabberd did not start"; tail -20 "$WORK/ejabberd.start"; exit 1; }
 # shellcheck disable=SC1091
+echo "proxy: servers up at $((SECONDS - T0)) s"
 P_PORT=$(. "$WORK/prosody/env" && echo "$XMPP_PORT")
 P_TLS=$(. "$WORK/prosody/env" && echo "$XMPP_TLS_PORT")
 P_HTTP=$(. "$WORK/prosody/env" && echo "$XMPP_HTTP_PORT")
@@ -183,13 +185,28 @@ exchange() {
   fi
 }
 
+# the two servers are exercised in parallel (each in a subshell whose
+# ok/FAIL lines are collected below)
 for srv in prosody ejabberd; do
-  if [ $srv = prosody ]; then port=$P_PORT tport=$P_TLS; else port=$E_PORT tport=$E_TLS; fi
-  # STARTTLS, the target as a name (SOCKS5 ATYP 3: danted resolves localhost)
-  exchange "$srv starttls" "$WORK/$srv" "localhost:$port" starttls HTTP_AUTH SOCKS_NOAUTH SOCKS5 HTTP
-  # direct TLS, the target as an IPv4 literal, SOCKS5 with credentials
-  exchange "$srv direct TLS" "$WORK/$srv" "127.0.0.1:$tport" direct SOCKS_AUTH HTTP_AUTH HTTP SOCKS5
+  if [ $srv = prosody ]; then port=$P_PORT tport=$P_TLS N=100; else port=$E_PORT tport=$E_TLS N=200; fi
+  (
+    # STARTTLS, the target as a name (SOCKS5 ATYP 3: danted resolves localhost)
+    exchange "$srv starttls" "$WORK/$srv" "localhost:$port" starttls HTTP_AUTH SOCKS_NOAUTH SOCKS5 HTTP
+    # direct TLS, the target as an IPv4 literal, SOCKS5 with credentials
+    exchange "$srv direct TLS" "$WORK/$srv" "127.0.0.1:$tport" direct SOCKS_AUTH HTTP_AUTH HTTP SOCKS5
+  ) >"$WORK/res.$srv" 2>&1 &
+  PIDS+=($!)
 done
+wait "${PIDS[-1]}" "${PIDS[-2]}"
+collect() { # counts and prints the lines of result files
+  local f
+  for f in "$@"; do
+    cat "$f"
+    passes=$((passes + $(grep -c '^ok:' "$f")))
+    fails=$((fails + $(grep -c '^FAIL:' "$f")))
+  done
+}
+collect "$WORK/res.prosody" "$WORK/res.ejabberd"
 if grep -q "username%$PUSER@" "$WORK/danted.log" || grep -q "$PUSER" "$WORK/danted.log"; then
   ok "danted logged the authenticated user"
 else
@@ -201,20 +218,28 @@ else
   bad "tinyproxy log"; tail -5 "$WORK/tp/tinyproxy.log"
 fi
 
+echo "proxy: exchanges done at $((SECONDS - T0)) s"
 # ---- failures: exit 3 (network) and a message naming the cause
 . "$WORK/prosody/env"
 export ALICE_PASSWORD
-# negative SERVERARG PROXYVAR RE DESC
+# negative SERVERARG PROXYVAR RE DESC: in the background, lines to res.negK
+K=0
+NEG=()
 negative() {
-  local rc
-  timeout -k 2 25 "$CLI" --proxy-env "$2" --jid "$ALICE_JID" --password-env ALICE_PASSWORD \
-    --server "$1" --cafile "$XMPP_CAFILE" --timeout 20 ping >"$WORK/neg.out" 2>"$WORK/neg.err" </dev/null
-  rc=$?
-  if [ "$rc" = 3 ] && grep -q "$3" "$WORK/neg.err" && ! grep -q -- "$PPASS\|$HPASS" "$WORK/neg.err"; then
-    ok "$4: exit 3, \"$(grep -m1 "$3" "$WORK/neg.err" | cut -c1-110)\""
-  else
-    bad "$4: exit $rc"; cat "$WORK/neg.err" | tail -5
-  fi
+  K=$((K + 1))
+  (
+    e=$WORK/neg$K.err
+    timeout -k 2 25 "$CLI" --proxy-env "$2" --jid "$ALICE_JID" --password-env ALICE_PASSWORD \
+      --server "$1" --cafile "$XMPP_CAFILE" --timeout 20 --no-reconnect ping >/dev/null 2>"$e" </dev/null
+    rc=$?
+    if [ "$rc" = 3 ] && grep -q "$3" "$e" && ! grep -q -- "$PPASS\|$HPASS" "$e"; then
+      ok "$4: exit 3, \"$(grep -m1 "$3" "$e" | cut -c1-110)\""
+    else
+      bad "$4: exit $rc"; tail -5 "$e"
+    fi
+  ) >"$WORK/res.neg$K" 2>&1 &
+  NEG+=($!)
+  PIDS+=($!)
 }
 negative "127.0.0.1:$P_PORT" SOCKS_BADPW "proxy authentication failed" "SOCKS5 wrong password"
 negative "127.0.0.1:$P_PORT" HTTP_BADPW "proxy authentication failed: HTTP 40[17]" "HTTP wrong password"
@@ -224,6 +249,8 @@ negative "127.0.0.1:$P_HTTP" HTTP_AUTH "refused the connection.*HTTP 403" "HTTP 
 DEAD=$(free_port)
 export SOCKS_DEAD="socks5://127.0.0.1:$DEAD"
 negative "127.0.0.1:$P_PORT" SOCKS_DEAD "cannot connect to the SOCKS5 proxy 127.0.0.1:$DEAD" "proxy not listening"
+wait "${NEG[@]}"
+for ((i = 1; i <= K; i++)); do collect "$WORK/res.neg$i"; done
 # a malformed URL is a usage error (2) that does not echo the password
 timeout 5 "$CLI" --proxy "socks5://u:$PPASS@127.0.0.1" --jid "$ALICE_JID" --password-env ALICE_PASSWORD \
   ping >"$WORK/url.out" 2>"$WORK/url.err" </dev/null
