@@ -630,6 +630,10 @@ void xmpp__client_test_params(xmpp_client *c, unsigned fallback_port,
                               unsigned fallback_direct_port, unsigned connect_timeout_ms);
 
 /* Connects through the fake proxy; returns the cause, the error text in err. */
+unsigned long xmpp__client_connect_count(const xmpp_client *c);
+static unsigned long g_connects;
+static int g_reconnect;
+
 static xmpp_disconnect_cause drive(const char *url_prefix, const char *script, fake *f, char *err,
                                    size_t errsz) {
     xmpp_ctx *ctx = ctx_new();
@@ -649,12 +653,15 @@ static xmpp_disconnect_cause drive(const char *url_prefix, const char *script, f
     assert_int_equal(xmpp_client_set_proxy(c, url), XMPP_OK);
     assert_int_equal(xmpp_client_set_server(c, "xmpp.example", 5222), XMPP_OK);
     xmpp__client_test_params(c, 0, 0, 300);
+    if (g_reconnect)
+        assert_int_equal(xmpp_client_set_reconnect(c, 20, 40, 3), XMPP_OK);
     assert_int_equal(xmpp_client_connect(c), XMPP_OK);
     assert_int_equal(xmpp_client_set_proxy(c, NULL), XMPP_ERR_STATE);
     for (i = 0; i < 400 && xmpp_client_run_once(c, 50) == XMPP_OK; i++)
         ;
     assert_int_equal(a.closed, 1);
     snprintf(err, errsz, "%s", xmpp_client_error(c) ? xmpp_client_error(c) : "");
+    g_connects = xmpp__client_connect_count(c);
     xmpp_client_free(c);
     xmpp_ctx_free(ctx);
     fake_stop(f);
@@ -679,6 +686,12 @@ static void test_driver(void **state) {
     assert_non_null(strstr(err, "127.0.0.1"));
     assert_null(strstr(err, "s3cret")); /* never the password */
     assert_memory_equal(f.got + 4, "\x01\x05" "alice\x06s3cret", 13);
+    /* refused credentials are not retried by the reconnect policy */
+    g_reconnect = 1;
+    assert_int_equal(drive("socks5://alice:s3cret@", "socks-badauth", &f, err, sizeof(err)),
+                     XMPP_CAUSE_PROXY);
+    g_reconnect = 0;
+    assert_int_equal(g_connects, 1);
 
     assert_int_equal(drive("socks5://", "garbage", &f, err, sizeof(err)),
                      XMPP_CAUSE_PROXY);
