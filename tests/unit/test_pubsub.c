@@ -1,0 +1,758 @@
+/* The "pubsub" plugin (XEP-0060, XEP-0163, XEP-0223) and XEP-0049 private
+ * storage driven by scripted server bytes: request bytes, replies,
+ * notifications per node and their sender checks (SECURITY.md ORG-06,
+ * spoofed notifications), +notify interests in disco and caps, private
+ * publishing with the publish-options check and precondition-not-met. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <xmpp/xmpp.h>
+#include <xmpp/plugin.h>
+#include <xmpp/session.h>
+#include <xmpp/sys/plugin.h>
+#include <xmpp/xep/caps.h>
+#include <xmpp/xep/disco.h>
+#include <xmpp/xep/private.h>
+#include <xmpp/xep/pubsub.h>
+
+#include "testhelp.h"
+
+static void (*g_setup)(xmpp_session_options *o);
+static struct fix *fix_new_opts(const char *jid, int plaintext,
+                                void (*setup)(xmpp_session_options *o));
+
+#define HDR                                                                                  \
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                             \
+    "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' "            \
+    "version='1.0'>"
+#define FEAT_PLAIN                                                                           \
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                \
+    "<mechanism>PLAIN</mechanism></mechanisms></stream:features>"
+#define FEAT_BIND                                                                            \
+    "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
+
+struct fix {
+    xmpp_ctx *ctx;
+    xmpp_session *s;
+    char out[65536]; /* everything the client wrote since the last take() */
+    size_t out_len;
+    int ready, closed;
+    xmpp_disconnect_cause cause;
+    char bound[128];
+    int iq_calls;
+    xmpp_iq_status iq_status;
+    int handled;
+    uint64_t now;
+};
+
+static void on_ready(xmpp_session *s, const char *jid, void *ud) {
+    struct fix *f = ud;
+    (void)s;
+    f->ready++;
+    snprintf(f->bound, sizeof(f->bound), "%s", jid);
+}
+
+static void on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
+    struct fix *f = ud;
+    (void)s;
+    f->closed++;
+    f->cause = cause;
+}
+
+static void pump(struct fix *f) {
+    const void *d;
+    size_t n;
+    assert_int_equal(xmpp_session_drain(f->s, &d, &n), XMPP_OK);
+    if (n) {
+        assert_true(f->out_len + n < sizeof(f->out));
+        memcpy(f->out + f->out_len, d, n);
+        f->out_len += n;
+        f->out[f->out_len] = '\0';
+        assert_int_equal(xmpp_session_consume(f->s, n), XMPP_OK);
+    }
+}
+
+static void take(struct fix *f) {
+    f->out_len = 0;
+    f->out[0] = '\0';
+}
+
+static void server(struct fix *f, const char *bytes) {
+    assert_int_equal(xmpp_session_recv(f->s, bytes, strlen(bytes), f->now), XMPP_OK);
+    pump(f);
+}
+
+static struct fix *fix_new_opts(const char *jid, int plaintext, void (*setup)(xmpp_session_options *o)) {
+    static struct fix f;
+    xmpp_session_options *o;
+    memset(&f, 0, sizeof(f));
+    f.now = 1000;
+    assert_int_equal(xmpp_ctx_new(&f.ctx, NULL), XMPP_OK);
+    assert_int_equal(xmpp_session_options_new(&o, f.ctx), XMPP_OK);
+    assert_int_equal(xmpp_session_options_set_jid(o, jid), XMPP_OK);
+    assert_int_equal(xmpp_session_options_set_password(o, "secret"), XMPP_OK);
+    if (plaintext) {
+        assert_int_equal(xmpp_session_options_allow_plaintext(o, 1), XMPP_OK);
+        assert_int_equal(xmpp_session_options_set_tls_mode(o, XMPP_TLS_NONE), XMPP_OK);
+    }
+    assert_int_equal(xmpp_session_options_set_callbacks(o, on_ready, on_closed, &f), XMPP_OK);
+    if (setup)
+        setup(o);
+    assert_int_equal(xmpp_session_new(&f.s, f.ctx, o), XMPP_OK);
+    xmpp_session_options_free(o);
+    assert_int_equal(xmpp_session_start(f.s, f.now), XMPP_OK);
+    pump(&f);
+    return &f;
+}
+
+static void fix_free(struct fix *f) {
+    xmpp_session_free(f->s);
+    xmpp_ctx_free(f->ctx);
+}
+
+/* Logs in over plaintext with PLAIN and binds; leaves the output empty. */
+static struct fix *login_with(const char *jid, const char *bound, const char *features);
+
+static struct fix *login(const char *jid, const char *bound) {
+    return login_with(jid, bound, FEAT_BIND);
+}
+
+/* Logs in; `features` is the features element after authentication. */
+static struct fix *login_with(const char *jid, const char *bound, const char *features) {
+    struct fix *f = fix_new_opts(jid, 1, g_setup);
+    char res[512];
+    const char *id;
+    assert_non_null(strstr(f->out, "<stream:stream to='example.com'"));
+    take(f);
+    server(f, HDR FEAT_PLAIN);
+    /* AGFsaWNlAHNlY3JldA== is "\0alice\0secret" */
+    assert_non_null(strstr(f->out, "mechanism='PLAIN'>AGFsaWNlAHNlY3JldA==</auth>"));
+    take(f);
+    server(f, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    assert_non_null(strstr(f->out, "<stream:stream to='example.com'"));
+    take(f);
+    assert_true(strlen(HDR) + strlen(features) < 1024);
+    {
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%s%s", HDR, features);
+        server(f, buf);
+    }
+    assert_non_null(strstr(f->out, "<bind xmlns=\"urn:ietf:params:xml:ns:xmpp-bind\""));
+    id = strstr(f->out, "id=\"");
+    assert_non_null(id);
+    snprintf(res, sizeof(res),
+             "<iq type='result' id='%.*s'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+             "<jid>%s</jid></bind></iq>",
+             (int)(strchr(id + 4, '"') - id - 4), id + 4, bound);
+    take(f);
+    server(f, res);
+    return f;
+}
+
+/* ---- helpers */
+static void setup_pubsub(xmpp_session_options *o) {
+    assert_int_equal(xmpp_session_options_enable_plugin(o, "pubsub"), XMPP_OK);
+    assert_int_equal(xmpp_session_options_enable_plugin(o, "caps"), XMPP_OK);
+}
+
+static struct fix *login_ps(void) {
+    struct fix *f;
+    g_setup = setup_pubsub;
+    f = login("alice@example.com", "alice@example.com/r");
+    g_setup = NULL;
+    take(f);
+    return f;
+}
+
+/* The id of the last <iq the client wrote (since the last take(), else
+ * the one found before). */
+static char g_last_id[64];
+static void last_id(struct fix *f, char *buf, size_t size) {
+    const char *iq = f->out, *p, *id;
+    while ((p = strstr(iq + 1, "<iq ")) != NULL)
+        iq = p;
+    if (strncmp(iq, "<iq ", 4) != 0) {
+        assert_true(g_last_id[0] != '\0');
+        snprintf(buf, size, "%s", g_last_id);
+        return;
+    }
+    id = strstr(iq, " id=\"");
+    assert_non_null(id);
+    snprintf(buf, size, "%.*s", (int)(strchr(id + 5, '"') - id - 5), id + 5);
+    snprintf(g_last_id, sizeof(g_last_id), "%s", buf);
+}
+
+/* Replies to the last iq: fmt has one %s for the id. */
+static void reply(struct fix *f, const char *fmt) {
+    char id[64], buf[4096];
+    const char *at = strstr(fmt, "%s");
+    assert_non_null(at);
+    last_id(f, id, sizeof(id));
+    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - fmt), fmt, id, at + 2);
+    take(f);
+    server(f, buf);
+}
+
+struct done {
+    int calls;
+    xmpp_iq_status status;
+    char item_id[64];
+    char cond[64];
+};
+
+static void on_done(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *r, void *ud) {
+    struct done *d = ud;
+    const char *c;
+    (void)s;
+    d->calls++;
+    d->status = status;
+    d->item_id[0] = d->cond[0] = '\0';
+    if (r && xmpp_pubsub_result_item_id(r))
+        snprintf(d->item_id, sizeof(d->item_id), "%s", xmpp_pubsub_result_item_id(r));
+    if (r && (c = xmpp_pubsub_error_condition(r)) != NULL)
+        snprintf(d->cond, sizeof(d->cond), "%s", c);
+}
+
+struct got_items {
+    int calls;
+    xmpp_iq_status status;
+    size_t n;
+    char ids[128];
+    char payload[256];
+    char node[64];
+};
+
+static void on_items(xmpp_session *s, xmpp_iq_status status, const xmpp_pubsub_items *items,
+                     xmpp_stanza *error, void *ud) {
+    struct got_items *g = ud;
+    size_t i;
+    (void)s;
+    (void)error;
+    g->calls++;
+    g->status = status;
+    g->ids[0] = g->payload[0] = '\0';
+    if (items == NULL)
+        return;
+    g->n = xmpp_pubsub_items_count(items);
+    snprintf(g->node, sizeof(g->node), "%s", xmpp_pubsub_items_node(items));
+    for (i = 0; i < g->n; i++) {
+        size_t l = strlen(g->ids);
+        xmpp_stanza *p = xmpp_pubsub_items_payload_at(items, i);
+        snprintf(g->ids + l, sizeof(g->ids) - l, "%s,", xmpp_pubsub_items_id_at(items, i));
+        if (p) {
+            char *txt = NULL;
+            assert_int_equal(xmpp_stanza_text(p, &txt, NULL), XMPP_OK);
+            l = strlen(g->payload);
+            snprintf(g->payload + l, sizeof(g->payload) - l, "%s:%s,", xmpp_stanza_name(p), txt);
+            xmpp_free(xmpp_session_ctx(s), txt);
+        }
+    }
+    assert_null(xmpp_pubsub_items_id_at(items, g->n));
+    assert_null(xmpp_pubsub_items_payload_at(items, g->n));
+}
+
+/* ---- XEP-0060 requests */
+static void test_requests(void **state) {
+    struct fix *f = login_ps();
+    struct done d;
+    struct got_items g;
+    xmpp_stanza *payload = NULL;
+    static const char *const cfg[] = {"pubsub#access_model", "open", "pubsub#max_items", "10",
+                                      NULL};
+    static const char *const odd[] = {"pubsub#access_model", NULL};
+    static const char *const ids[] = {"i1", "i2", NULL};
+    (void)state;
+    memset(&d, 0, sizeof(d));
+    memset(&g, 0, sizeof(g));
+    /* create with a configuration (XEP-0060 §8.1.3) */
+    assert_int_equal(xmpp_pubsub_create(f->s, "pubsub.example.com", "n1", odd, 0, on_done, &d),
+                     XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_pubsub_create(f->s, "pubsub.example.com", "n1", cfg, 0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "to=\"pubsub.example.com\""));
+    assert_non_null(strstr(f->out, "<pubsub xmlns=\"http://jabber.org/protocol/pubsub\">"
+                                   "<create node=\"n1\"/><configure><x xmlns=\"jabber:x:data\" "
+                                   "type=\"submit\"><field var=\"FORM_TYPE\" type=\"hidden\">"
+                                   "<value>http://jabber.org/protocol/pubsub#node_config</value>"
+                                   "</field><field var=\"pubsub#access_model\"><value>open"
+                                   "</value></field><field var=\"pubsub#max_items\"><value>10"
+                                   "</value></field></x></configure></pubsub>"));
+    reply(f, "<iq type='result' id='%s' from='pubsub.example.com'/>");
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.status, XMPP_IQ_RESULT);
+    /* publish with an id, a payload and publish-options (§7.1.5) */
+    assert_int_equal(xmpp_stanza_new(&payload, f->ctx, "entry", "urn:example:e"), XMPP_OK);
+    assert_int_equal(xmpp_stanza_set_text(payload, "hello", 5), XMPP_OK);
+    assert_int_equal(xmpp_pubsub_publish(f->s, "pubsub.example.com", "n1", "i1", payload, cfg,
+                                         0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<publish node=\"n1\"><item id=\"i1\"><entry "
+                                   "xmlns=\"urn:example:e\">hello</entry></item></publish>"
+                                   "<publish-options><x xmlns=\"jabber:x:data\""));
+    assert_non_null(strstr(f->out, "pubsub#publish-options</value>"));
+    /* a reply from a third party does not complete it (ORG-05) */
+    reply(f, "<iq type='result' id='%s' from='evil.example'/>");
+    assert_int_equal(d.calls, 1);
+    take(f);
+    assert_int_equal(xmpp_pubsub_publish(f->s, "pubsub.example.com", "n1", NULL, payload, NULL,
+                                         0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<publish node=\"n1\"><item><entry"));
+    assert_null(strstr(f->out, "publish-options"));
+    reply(f, "<iq type='result' id='%s' from='pubsub.example.com'><pubsub "
+             "xmlns='http://jabber.org/protocol/pubsub'><publish node='n1'><item id='gen42'/>"
+             "</publish></pubsub></iq>");
+    assert_int_equal(d.calls, 2);
+    assert_string_equal(d.item_id, "gen42");
+    /* a pubsub error condition */
+    assert_int_equal(xmpp_pubsub_publish(f->s, NULL, "n1", "x", payload, NULL, 0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    assert_null(strstr(f->out, " to=")); /* our PEP service: no "to" */
+    reply(f, "<iq type='error' id='%s'><error type='cancel'><conflict "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met "
+             "xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>");
+    assert_int_equal(d.calls, 3);
+    assert_int_equal(d.status, XMPP_IQ_ERROR);
+    assert_string_equal(d.cond, "precondition-not-met");
+    xmpp_stanza_unref(payload);
+    /* retract with notify (§7.2) */
+    assert_int_equal(xmpp_pubsub_retract(f->s, "pubsub.example.com", "n1", "i1", 1, 0, on_done,
+                                         &d),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<retract node=\"n1\" notify=\"true\"><item id=\"i1\"/>"
+                                   "</retract>"));
+    reply(f, "<iq type='result' id='%s' from='pubsub.example.com'/>");
+    assert_int_equal(d.calls, 4);
+    /* items: the last two, then by id (§6.5.7, §6.5.8) */
+    assert_int_equal(xmpp_pubsub_get_items(f->s, "pubsub.example.com", "n1", 2, NULL, 0,
+                                           on_items, &g),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "type=\"get\""));
+    assert_non_null(strstr(f->out, "<items node=\"n1\" max_items=\"2\"/>"));
+    reply(f, "<iq type='result' id='%s' from='pubsub.example.com'><pubsub "
+             "xmlns='http://jabber.org/protocol/pubsub'><items node='n1'>"
+             "<item id='i1'><entry xmlns='urn:example:e'>one</entry></item>"
+             "<item id='i2'><entry xmlns='urn:example:e'>two</entry></item>"
+             "</items></pubsub></iq>");
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.status, XMPP_IQ_RESULT);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.node, "n1");
+    assert_string_equal(g.ids, "i1,i2,");
+    assert_string_equal(g.payload, "entry:one,entry:two,");
+    assert_int_equal(xmpp_pubsub_get_items(f->s, "pubsub.example.com", "n1", 0, ids, 0,
+                                           on_items, &g),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<items node=\"n1\"><item id=\"i1\"/><item id=\"i2\"/></items>"));
+    reply(f, "<iq type='error' id='%s' from='pubsub.example.com'><error type='cancel'>"
+             "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+    assert_int_equal(g.calls, 2);
+    assert_int_equal(g.status, XMPP_IQ_ERROR);
+    /* subscribe / unsubscribe with our bare JID (§6.1, §6.2) */
+    assert_int_equal(xmpp_pubsub_subscribe(f->s, NULL, "n1", NULL, 0, on_done, &d),
+                     XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_pubsub_subscribe(f->s, "pubsub.example.com", "n1", NULL, 0, on_done,
+                                           &d),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<subscribe node=\"n1\" jid=\"alice@example.com\"/>"));
+    reply(f, "<iq type='result' id='%s' from='pubsub.example.com'/>");
+    assert_int_equal(d.calls, 5);
+    assert_int_equal(xmpp_pubsub_unsubscribe(f->s, "pubsub.example.com", "n1", NULL, 0, on_done,
+                                             &d),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<unsubscribe node=\"n1\" jid=\"alice@example.com\"/>"));
+    reply(f, "<iq type='result' id='%s' from='pubsub.example.com'/>");
+    assert_int_equal(d.calls, 6);
+    /* delete in the owner namespace (§8.4) */
+    assert_int_equal(xmpp_pubsub_delete(f->s, "pubsub.example.com", "n1", 0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<pubsub xmlns=\"http://jabber.org/protocol/pubsub#owner\">"
+                                   "<delete node=\"n1\"/></pubsub>"));
+    /* teardown cancels what is pending: the callback fires once */
+    fix_free(f); /* the delete, and the publish answered by evil.example */
+    assert_int_equal(d.calls, 8);
+    assert_int_equal(d.status, XMPP_IQ_CANCELLED);
+}
+
+static void test_not_enabled(void **state) {
+    struct fix *f = login("alice@example.com", "alice@example.com/r");
+    (void)state;
+    assert_int_equal(xmpp_pubsub_create(f->s, NULL, "n", NULL, 0, NULL, NULL), XMPP_ERR_STATE);
+    assert_int_equal(xmpp_pep_notify_add(f->s, "n"), XMPP_ERR_STATE);
+    assert_int_equal(xmpp_pubsub_add_event_handler(f->s, NULL, NULL, 0,
+                                                   (xmpp_pubsub_event_fn)NULL, NULL, NULL),
+                     XMPP_ERR_INVALID);
+    fix_free(f);
+}
+
+/* ---- notifications and their senders */
+struct seen {
+    int calls;
+    char log[1024];
+    unsigned long remove_me; /* removes this handler from inside */
+};
+
+static void on_event(xmpp_session *s, const xmpp_pubsub_items *ev, void *ud) {
+    struct seen *w = ud;
+    size_t l = strlen(w->log), i, n = xmpp_pubsub_items_count(ev);
+    static const char *const kinds[] = {"items", "retract", "purge", "delete"};
+    w->calls++;
+    snprintf(w->log + l, sizeof(w->log) - l, "%s/%s/%s[", kinds[xmpp_pubsub_items_kind(ev)],
+             xmpp_pubsub_items_from(ev), xmpp_pubsub_items_node(ev));
+    for (i = 0; i < n; i++) {
+        l = strlen(w->log);
+        snprintf(w->log + l, sizeof(w->log) - l, "%s%s", xmpp_pubsub_items_id_at(ev, i),
+                 xmpp_pubsub_items_payload_at(ev, i) ? "+" : "");
+    }
+    l = strlen(w->log);
+    snprintf(w->log + l, sizeof(w->log) - l, "] ");
+    if (w->remove_me) {
+        assert_int_equal(xmpp_pubsub_remove_event_handler(s, w->remove_me), XMPP_OK);
+        w->remove_me = 0;
+    }
+}
+
+static int app_msgs;
+static int on_app_message(xmpp_session *s, xmpp_stanza *st, void *ud) {
+    (void)s;
+    (void)st;
+    (void)ud;
+    app_msgs++;
+    return 1;
+}
+
+#define EV(from, body)                                                                       \
+    "<message " from " to='alice@example.com/r' type='headline'><event "                   \
+    "xmlns='http://jabber.org/protocol/pubsub#event'>" body "</event></message>"
+
+static void test_events(void **state) {
+    struct fix *f = login_ps();
+    struct seen pep, svc, own;
+    unsigned long hpep, hsvc, hown;
+    (void)state;
+    memset(&pep, 0, sizeof(pep));
+    memset(&svc, 0, sizeof(svc));
+    memset(&own, 0, sizeof(own));
+    app_msgs = 0;
+    assert_int_equal(xmpp_pubsub_add_event_handler(f->s, NULL, "urn:example:mood", 0, on_event,
+                                                   &pep, &hpep),
+                     XMPP_OK);
+    assert_int_equal(xmpp_pubsub_add_event_handler(f->s, "pubsub.example.com", NULL, 0,
+                                                   on_event, &svc, &hsvc),
+                     XMPP_OK);
+    assert_int_equal(xmpp_pubsub_add_event_handler(f->s, NULL, "storage:x",
+                                                   XMPP_PUBSUB_OWN_ONLY, on_event, &own, &hown),
+                     XMPP_OK);
+    assert_int_equal(xmpp_pubsub_add_event_handler(f->s, "not a jid@@", NULL, 0, on_event, &own,
+                                                   NULL),
+                     XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_session_add_handler(f->s, "message", NULL, NULL, on_app_message, NULL,
+                                              NULL),
+                     XMPP_OK);
+    /* PEP from a contact's bare JID: delivered, items and retractions */
+    server(f, EV("from='bob@example.com'",
+                 "<items node='urn:example:mood'><item id='a'><mood xmlns='urn:example:mood'/>"
+                 "</item><item id='b'/><retract id='c'/></items>"));
+    assert_string_equal(pep.log, "items/bob@example.com/urn:example:mood[a+b] "
+                                 "retract/bob@example.com/urn:example:mood[c] ");
+    /* without "from": our own account (RFC 6120 §8.1.2.1) */
+    pep.log[0] = '\0';
+    server(f, EV("", "<items node='urn:example:mood'><item id='z'/></items>"));
+    assert_string_equal(pep.log, "items/alice@example.com/urn:example:mood[z] ");
+    /* spoofed: a full JID, even our own or the contact's, is refused, and
+     * the stanza does not reach the application's message handler either */
+    pep.log[0] = '\0';
+    server(f, EV("from='bob@example.com/phone'",
+                 "<items node='urn:example:mood'><item id='s'/></items>"));
+    server(f, EV("from='alice@example.com/other'",
+                 "<items node='urn:example:mood'><item id='s'/></items>"));
+    server(f, EV("from='@@bad'", "<items node='urn:example:mood'><item id='s'/></items>"));
+    assert_string_equal(pep.log, "");
+    assert_int_equal(app_msgs, 0);
+    /* a PEP node is not a service: a domain JID is refused */
+    server(f, EV("from='example.com'", "<items node='urn:example:mood'><item id='s'/></items>"));
+    assert_string_equal(pep.log, "");
+    /* another node: not ours, passed on to the application */
+    server(f, EV("from='bob@example.com'", "<items node='urn:other'><item id='s'/></items>"));
+    assert_int_equal(app_msgs, 1);
+    /* a service handler: only that JID */
+    server(f, EV("from='pubsub.example.com'",
+                 "<purge node='n1'/><delete node='n2'><redirect uri='x'/></delete>"));
+    assert_string_equal(svc.log, "purge/pubsub.example.com/n1[] delete/pubsub.example.com/n2[] ");
+    svc.log[0] = '\0';
+    server(f, EV("from='evil.example'", "<items node='n1'><item id='s'/></items>"));
+    server(f, EV("from='pubsub.example.com/x'", "<items node='n1'><item id='s'/></items>"));
+    server(f, EV("from='bob@example.com'", "<purge node='n1'/>"));
+    assert_string_equal(svc.log, "");
+    /* no handler trusts them, none was for that very node: the application
+     * sees plain messages */
+    assert_int_equal(app_msgs, 4);
+    /* private (XEP-0223, ORG-06): only our bare JID or no "from" */
+    server(f, EV("from='bob@example.com'", "<items node='storage:x'><item id='s'/></items>"));
+    server(f, EV("from='alice@example.com/r'", "<items node='storage:x'><item id='s'/></items>"));
+    assert_string_equal(own.log, "");
+    server(f, EV("from='alice@example.com'", "<items node='storage:x'><item id='p'/></items>"));
+    server(f, EV("from='ALICE@example.com'", "<items node='storage:x'><item id='q'/></items>"));
+    server(f, EV("", "<items node='storage:x'><retract id='p'/></items>"));
+    assert_string_equal(own.log, "items/alice@example.com/storage:x[p] "
+                                 "items/alice@example.com/storage:x[q] "
+                                 "retract/alice@example.com/storage:x[p] ");
+    /* an error message, and a node-less event, are not notifications */
+    own.log[0] = '\0';
+    server(f, "<message type='error' from='alice@example.com'><event "
+              "xmlns='http://jabber.org/protocol/pubsub#event'><items node='storage:x'>"
+              "<item id='e'/></items></event></message>");
+    server(f, EV("", "<items><item id='e'/></items>"));
+    assert_string_equal(own.log, "");
+    /* a handler removing itself from inside: called once */
+    pep.remove_me = hpep;
+    pep.calls = 0;
+    server(f, EV("from='bob@example.com'", "<items node='urn:example:mood'><item id='1'/></items>"));
+    server(f, EV("from='bob@example.com'", "<items node='urn:example:mood'><item id='2'/></items>"));
+    assert_int_equal(pep.calls, 1);
+    assert_int_equal(xmpp_pubsub_remove_event_handler(f->s, hpep), XMPP_ERR_NOT_FOUND);
+    assert_int_equal(xmpp_pubsub_remove_event_handler(f->s, hsvc), XMPP_OK);
+    fix_free(f);
+}
+
+/* ---- XEP-0163 +notify in disco and caps */
+static void test_notify_caps(void **state) {
+    struct fix *f = login_ps();
+    char *v0 = NULL, *v1 = NULL, *v2 = NULL;
+    (void)state;
+    assert_int_equal(xmpp_caps_ver(f->s, &v0), XMPP_OK);
+    assert_int_equal(xmpp_pep_notify_add(f->s, ""), XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_pep_notify_add(f->s, "urn:xmpp:avatar:metadata"), XMPP_OK);
+    assert_int_equal(xmpp_pep_notify_add(f->s, "urn:xmpp:avatar:metadata"), XMPP_OK);
+    assert_int_equal(xmpp_session_feature_count(f->s), 1);
+    assert_string_equal(xmpp_session_feature_at(f->s, 0), "urn:xmpp:avatar:metadata+notify");
+    assert_null(xmpp_session_feature_at(f->s, 1));
+    assert_int_equal(xmpp_caps_ver(f->s, &v1), XMPP_OK);
+    assert_string_not_equal(v0, v1);
+    server(f, "<iq type='get' id='d1' from='bob@example.com/x'>"
+              "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    assert_non_null(strstr(f->out, "<feature var=\"urn:xmpp:avatar:metadata+notify\"/>"));
+    /* the caps node#ver of the new hash is answered too */
+    {
+        char req[512];
+        snprintf(req, sizeof(req),
+                 "<iq type='get' id='d2' from='bob@example.com/x'><query "
+                 "xmlns='http://jabber.org/protocol/disco#info' node='%s#%s'/></iq>",
+                 xmpp_caps_node(f->s), v1);
+        take(f);
+        server(f, req);
+        assert_non_null(strstr(f->out, "type=\"result\""));
+        assert_non_null(strstr(f->out, "urn:xmpp:avatar:metadata+notify"));
+    }
+    /* counted: the first removal keeps it */
+    assert_int_equal(xmpp_pep_notify_remove(f->s, "urn:xmpp:avatar:metadata"), XMPP_OK);
+    assert_int_equal(xmpp_session_feature_count(f->s), 1);
+    assert_int_equal(xmpp_pep_notify_remove(f->s, "urn:xmpp:avatar:metadata"), XMPP_OK);
+    assert_int_equal(xmpp_pep_notify_remove(f->s, "urn:xmpp:avatar:metadata"),
+                     XMPP_ERR_NOT_FOUND);
+    assert_int_equal(xmpp_caps_ver(f->s, &v2), XMPP_OK);
+    assert_string_equal(v0, v2);
+    assert_int_equal(xmpp_session_add_feature(f->s, "bad\001"), XMPP_ERR_INVALID);
+    xmpp_free(f->ctx, v0);
+    xmpp_free(f->ctx, v1);
+    xmpp_free(f->ctx, v2);
+    fix_free(f);
+}
+
+/* ---- XEP-0223 */
+#define DISCO_REPLY(features)                                                                \
+    "<iq type='result' id='%s' from='alice@example.com'><query "                             \
+    "xmlns='http://jabber.org/protocol/disco#info'><identity category='pubsub' type='pep'/>" \
+    features "</query></iq>"
+
+static void test_publish_private(void **state) {
+    struct fix *f = login_ps();
+    struct done d;
+    xmpp_stanza *payload = NULL;
+    static const char *const extra[] = {"pubsub#max_items", "max", NULL};
+    (void)state;
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(xmpp_stanza_new(&payload, f->ctx, "secret", "urn:example:s"), XMPP_OK);
+    /* the service lacks publish-options: nothing is published */
+    assert_int_equal(xmpp_pubsub_publish_private(f->s, "urn:example:s", "current", payload,
+                                                 NULL, 0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "to=\"alice@example.com\""));
+    assert_non_null(strstr(f->out, "disco#info"));
+    assert_null(strstr(f->out, "<publish"));
+    reply(f, DISCO_REPLY("<feature var='http://jabber.org/protocol/pubsub#publish'/>"));
+    assert_null(strstr(f->out, "<publish"));
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.status, XMPP_IQ_ERROR);
+    assert_string_equal(d.cond, "unsupported");
+    /* a spoofed disco answer (from another account) does not count */
+    assert_int_equal(xmpp_pubsub_publish_private(f->s, "urn:example:s", "current", payload,
+                                                 extra, 0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    {
+        char id[64], buf[1024];
+        last_id(f, id, sizeof(id));
+        snprintf(buf, sizeof(buf),
+                 "<iq type='result' id='%s' from='mallory@example.com'><query "
+                 "xmlns='http://jabber.org/protocol/disco#info'><feature "
+                 "var='http://jabber.org/protocol/pubsub#publish-options'/></query></iq>",
+                 id);
+        server(f, buf);
+        assert_null(strstr(f->out, "<publish"));
+        assert_int_equal(d.calls, 1);
+    }
+    reply(f, DISCO_REPLY("<feature var='http://jabber.org/protocol/pubsub#publish-options'/>"));
+    assert_non_null(strstr(f->out, "<publish node=\"urn:example:s\"><item id=\"current\">"
+                                   "<secret xmlns=\"urn:example:s\"/></item></publish>"));
+    assert_non_null(strstr(f->out, "<field var=\"pubsub#persist_items\"><value>true</value>"
+                                   "</field><field var=\"pubsub#access_model\"><value>whitelist"
+                                   "</value></field><field var=\"pubsub#max_items\"><value>max"
+                                   "</value></field>"));
+    /* precondition-not-met: reconfigure, then publish again */
+    reply(f, "<iq type='error' id='%s'><error type='cancel'><conflict "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met "
+             "xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>");
+    assert_int_equal(d.calls, 1);
+    assert_non_null(strstr(f->out, "<pubsub xmlns=\"http://jabber.org/protocol/pubsub#owner\">"
+                                   "<configure node=\"urn:example:s\"><x xmlns=\"jabber:x:data\" "
+                                   "type=\"submit\"><field var=\"FORM_TYPE\" type=\"hidden\">"
+                                   "<value>http://jabber.org/protocol/pubsub#node_config"
+                                   "</value></field><field var=\"pubsub#persist_items\">"));
+    reply(f, "<iq type='result' id='%s'/>");
+    assert_non_null(strstr(f->out, "<publish node=\"urn:example:s\">"));
+    reply(f, "<iq type='result' id='%s'/>");
+    assert_int_equal(d.calls, 2);
+    assert_int_equal(d.status, XMPP_IQ_RESULT);
+    /* known now: no second disco; a second precondition-not-met is final */
+    assert_int_equal(xmpp_pubsub_publish_private(f->s, "urn:example:s", "current", payload,
+                                                 NULL, 0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    assert_null(strstr(f->out, "disco#info"));
+    assert_non_null(strstr(f->out, "<publish node=\"urn:example:s\">"));
+    reply(f, "<iq type='error' id='%s'><error type='cancel'><conflict "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met "
+             "xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>");
+    assert_non_null(strstr(f->out, "<configure"));
+    reply(f, "<iq type='result' id='%s'/>");
+    reply(f, "<iq type='error' id='%s'><error type='cancel'><conflict "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met "
+             "xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>");
+    assert_int_equal(d.calls, 3);
+    assert_int_equal(d.status, XMPP_IQ_ERROR);
+    assert_string_equal(d.cond, "precondition-not-met");
+    assert_null(strstr(f->out, "<configure"));
+    /* pending at teardown: cancelled, once */
+    assert_int_equal(xmpp_pubsub_publish_private(f->s, "urn:example:s", NULL, payload, NULL, 0,
+                                                 on_done, &d),
+                     XMPP_OK);
+    xmpp_stanza_unref(payload);
+    fix_free(f);
+    assert_int_equal(d.calls, 4);
+    assert_int_equal(d.status, XMPP_IQ_CANCELLED);
+}
+
+/* ---- XEP-0049 */
+struct priv_seen {
+    int calls;
+    xmpp_iq_status status;
+    char xml[256];
+};
+
+static void on_private(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *el,
+                       xmpp_stanza *error, void *ud) {
+    struct priv_seen *p = ud;
+    (void)s;
+    (void)error;
+    p->calls++;
+    p->status = status;
+    p->xml[0] = '\0';
+    if (el) {
+        char *x = NULL;
+        assert_int_equal(xmpp_stanza_serialize(el, NULL, &x, NULL), XMPP_OK);
+        snprintf(p->xml, sizeof(p->xml), "%s", x);
+        xmpp_free(xmpp_stanza_ctx(el), x);
+    }
+}
+
+static void test_private(void **state) {
+    struct fix *f = login("alice@example.com", "alice@example.com/r");
+    struct priv_seen p;
+    struct done d;
+    xmpp_stanza *el = NULL, *c = NULL;
+    (void)state;
+    take(f);
+    memset(&p, 0, sizeof(p));
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(xmpp_private_get(f->s, "storage", "jabber:client", 0, on_private, &p),
+                     XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_private_get(f->s, "storage", "storage:bookmarks", 0, on_private, &p),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "type=\"get\""));
+    assert_null(strstr(f->out, " to="));
+    assert_non_null(strstr(f->out, "<query xmlns=\"jabber:iq:private\"><storage "
+                                   "xmlns=\"storage:bookmarks\"/></query>"));
+    /* from another account: not accepted (ORG-05) */
+    reply(f, "<iq type='result' id='%s' from='mallory@example.com'><query "
+             "xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference "
+             "jid='evil@conf'/></storage></query></iq>");
+    assert_int_equal(p.calls, 0);
+    reply(f, "<iq type='result' id='%s' from='alice@example.com'><query "
+             "xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference "
+             "jid='room@conf.example.com' autojoin='true'/></storage></query></iq>");
+    assert_int_equal(p.calls, 1);
+    assert_int_equal(p.status, XMPP_IQ_RESULT);
+    assert_string_equal(p.xml, "<storage xmlns=\"storage:bookmarks\"><conference "
+                               "jid=\"room@conf.example.com\" autojoin=\"true\"/></storage>");
+    /* a reply holding another namespace: no element */
+    assert_int_equal(xmpp_private_get(f->s, "storage", "storage:bookmarks", 0, on_private, &p),
+                     XMPP_OK);
+    pump(f);
+    reply(f, "<iq type='result' id='%s'><query xmlns='jabber:iq:private'><other "
+             "xmlns='urn:x'/></query></iq>");
+    assert_int_equal(p.calls, 2);
+    assert_string_equal(p.xml, "");
+    /* set */
+    assert_int_equal(xmpp_stanza_new(&el, f->ctx, "prefs", "urn:example:prefs"), XMPP_OK);
+    assert_int_equal(xmpp_stanza_add_child_new(el, "color", NULL, &c), XMPP_OK);
+    assert_int_equal(xmpp_stanza_set_text(c, "blue", 4), XMPP_OK);
+    assert_int_equal(xmpp_private_set(f->s, el, 0, on_done, &d), XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "type=\"set\""));
+    assert_non_null(strstr(f->out, "<query xmlns=\"jabber:iq:private\"><prefs "
+                                   "xmlns=\"urn:example:prefs\"><color>blue</color></prefs>"
+                                   "</query>"));
+    reply(f, "<iq type='result' id='%s'/>");
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.status, XMPP_IQ_RESULT);
+    xmpp_stanza_unref(el);
+    fix_free(f);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_requests),     cmocka_unit_test(test_not_enabled),
+        cmocka_unit_test(test_events),       cmocka_unit_test(test_notify_caps),
+        cmocka_unit_test(test_publish_private), cmocka_unit_test(test_private),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
