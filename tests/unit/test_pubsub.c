@@ -16,6 +16,8 @@
 #include <xmpp/plugin.h>
 #include <xmpp/session.h>
 #include <xmpp/sys/plugin.h>
+#include <xmpp/xep/avatar.h>
+#include <xmpp/xep/bookmarks.h>
 #include <xmpp/xep/caps.h>
 #include <xmpp/xep/disco.h>
 #include <xmpp/xep/private.h>
@@ -748,11 +750,347 @@ static void test_private(void **state) {
     fix_free(f);
 }
 
+
+/* ---- XEP-0084 */
+static void setup_avatar(xmpp_session_options *o) {
+    assert_int_equal(xmpp_session_options_enable_plugin(o, "avatar"), XMPP_OK);
+    assert_int_equal(xmpp_session_options_enable_plugin(o, "bookmarks"), XMPP_OK);
+}
+
+static struct fix *login_av(void) {
+    struct fix *f;
+    g_setup = setup_avatar;
+    f = login("alice@example.com", "alice@example.com/r");
+    g_setup = NULL;
+    take(f);
+    return f;
+}
+
+struct meta_seen {
+    int calls;
+    char log[512];
+};
+
+static void on_meta(xmpp_session *s, const char *from, const char *id, const char *type,
+                    size_t bytes, void *ud) {
+    struct meta_seen *m = ud;
+    size_t l = strlen(m->log);
+    (void)s;
+    m->calls++;
+    snprintf(m->log + l, sizeof(m->log) - l, "%s:%s:%s:%lu ", from, id ? id : "-",
+             type ? type : "-", (unsigned long)bytes);
+}
+
+struct av_seen {
+    int calls, err;
+    xmpp_iq_status status;
+    char data[64];
+};
+
+static void on_avdata(xmpp_session *s, xmpp_iq_status status, int err, const void *data,
+                      size_t len, void *ud) {
+    struct av_seen *a = ud;
+    (void)s;
+    a->calls++;
+    a->status = status;
+    a->err = err;
+    a->data[0] = '\0';
+    if (data)
+        snprintf(a->data, sizeof(a->data), "%.*s", (int)len, (const char *)data);
+}
+
+#define SHA1_ABC "a9993e364706816aba3e25717850c26c9cd0d89d"
+
+static void test_avatar(void **state) {
+    struct fix *f = login_av();
+    struct done d;
+    struct meta_seen m;
+    struct av_seen a;
+    unsigned long h;
+    static char big[XMPP_AVATAR_MAX_BYTES + 1];
+    (void)state;
+    memset(&d, 0, sizeof(d));
+    memset(&m, 0, sizeof(m));
+    memset(&a, 0, sizeof(a));
+    assert_int_equal(xmpp_avatar_publish(f->s, big, sizeof(big), "image/png", 0, 0, 0, on_done,
+                                         &d),
+                     XMPP_ERR_LIMIT);
+    assert_int_equal(xmpp_avatar_publish(f->s, "abc", 3, NULL, 0, 0, 0, on_done, &d),
+                     XMPP_ERR_INVALID);
+    /* data first (§4.1), id = SHA-1 */
+    assert_int_equal(xmpp_avatar_publish(f->s, "abc", 3, "image/png", 16, 16, 0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<publish node=\"urn:xmpp:avatar:data\"><item id=\"" SHA1_ABC
+                                   "\"><data xmlns=\"urn:xmpp:avatar:data\">YWJj</data></item>"));
+    reply(f, "<iq type='result' id='%s'/>");
+    assert_int_equal(d.calls, 0);
+    /* then the metadata (§4.2) */
+    assert_non_null(strstr(f->out, "<publish node=\"urn:xmpp:avatar:metadata\"><item id=\"" SHA1_ABC
+                                   "\"><metadata xmlns=\"urn:xmpp:avatar:metadata\"><info "
+                                   "bytes=\"3\" id=\"" SHA1_ABC "\" type=\"image/png\" "
+                                   "height=\"16\" width=\"16\"/></metadata></item></publish>"));
+    reply(f, "<iq type='result' id='%s'/>");
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.status, XMPP_IQ_RESULT);
+    /* a failing data publish ends it */
+    assert_int_equal(xmpp_avatar_publish(f->s, "abc", 3, "image/png", 0, 0, 0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    reply(f, "<iq type='error' id='%s'><error type='cancel'><not-allowed "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+    assert_int_equal(d.calls, 2);
+    assert_int_equal(d.status, XMPP_IQ_ERROR);
+    assert_null(strstr(f->out, "metadata"));
+    /* metadata notifications: the interest, a contact, spoofs, "no avatar" */
+    assert_int_equal(xmpp_avatar_watch(f->s, on_meta, &m, &h), XMPP_OK);
+    assert_int_equal(xmpp_session_feature_count(f->s), 1);
+    assert_string_equal(xmpp_session_feature_at(f->s, 0), "urn:xmpp:avatar:metadata+notify");
+    server(f, EV("from='bob@example.com'",
+                 "<items node='urn:xmpp:avatar:metadata'><item id='" SHA1_ABC "'><metadata "
+                 "xmlns='urn:xmpp:avatar:metadata'><info id='ffff' url='https://x/y' "
+                 "bytes='9'/><info bytes='3' id='" SHA1_ABC "' type='image/png'/></metadata>"
+                 "</item></items>"));
+    server(f, EV("from='bob@example.com/evil'",
+                 "<items node='urn:xmpp:avatar:metadata'><item id='1'><metadata "
+                 "xmlns='urn:xmpp:avatar:metadata'><info bytes='3' id='1'/></metadata>"
+                 "</item></items>"));
+    server(f, EV("from='bob@example.com'",
+                 "<items node='urn:xmpp:avatar:metadata'><item id='current'><metadata "
+                 "xmlns='urn:xmpp:avatar:metadata'/></item></items>"));
+    assert_string_equal(m.log, "bob@example.com:" SHA1_ABC ":image/png:3 "
+                               "bob@example.com:-:-:0 ");
+    assert_int_equal(xmpp_avatar_unwatch(f->s, h), XMPP_OK);
+    assert_int_equal(xmpp_session_feature_count(f->s), 0);
+    /* fetch by id, hash checked (§4.3) */
+    assert_int_equal(xmpp_avatar_fetch(f->s, "bob@example.com", "nothex", 0, on_avdata, &a),
+                     XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_avatar_fetch(f->s, "bob@example.com", SHA1_ABC, 0, on_avdata, &a),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "to=\"bob@example.com\""));
+    assert_non_null(strstr(f->out, "<items node=\"urn:xmpp:avatar:data\"><item id=\"" SHA1_ABC
+                                   "\"/></items>"));
+    reply(f, "<iq type='result' id='%s' from='bob@example.com'><pubsub "
+             "xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'>"
+             "<item id='" SHA1_ABC "'><data xmlns='urn:xmpp:avatar:data'>YW\nJj</data></item>"
+             "</items></pubsub></iq>");
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.err, XMPP_OK);
+    assert_string_equal(a.data, "abc");
+    /* data that does not hash to the id, and bad base64 */
+    assert_int_equal(xmpp_avatar_fetch(f->s, "bob@example.com", SHA1_ABC, 0, on_avdata, &a),
+                     XMPP_OK);
+    pump(f);
+    reply(f, "<iq type='result' id='%s' from='bob@example.com'><pubsub "
+             "xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'>"
+             "<item id='" SHA1_ABC "'><data xmlns='urn:xmpp:avatar:data'>YWJk</data></item>"
+             "</items></pubsub></iq>");
+    assert_int_equal(a.calls, 2);
+    assert_int_equal(a.status, XMPP_IQ_RESULT);
+    assert_int_equal(a.err, XMPP_ERR_INVALID);
+    assert_string_equal(a.data, "");
+    assert_int_equal(xmpp_avatar_fetch(f->s, "bob@example.com", SHA1_ABC, 0, on_avdata, &a),
+                     XMPP_OK);
+    pump(f);
+    reply(f, "<iq type='result' id='%s' from='bob@example.com'><pubsub "
+             "xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'>"
+             "<item id='" SHA1_ABC "'><data xmlns='urn:xmpp:avatar:data'>Y*Jj</data></item>"
+             "</items></pubsub></iq>");
+    assert_int_equal(a.calls, 3);
+    assert_int_equal(a.err, XMPP_ERR_INVALID);
+    /* no such item */
+    assert_int_equal(xmpp_avatar_fetch(f->s, "bob@example.com", SHA1_ABC, 0, on_avdata, &a),
+                     XMPP_OK);
+    pump(f);
+    reply(f, "<iq type='result' id='%s' from='bob@example.com'><pubsub "
+             "xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'/>"
+             "</pubsub></iq>");
+    assert_int_equal(a.calls, 4);
+    assert_int_equal(a.err, XMPP_ERR_NOT_FOUND);
+    fix_free(f);
+}
+
+/* ---- XEP-0402 and the XEP-0048 fallback */
+struct bm_seen {
+    int calls;
+    xmpp_iq_status status;
+    char log[512];
+};
+
+static void on_bmlist(xmpp_session *s, xmpp_iq_status status, const xmpp_bookmark *list,
+                      size_t n, xmpp_stanza *error, void *ud) {
+    struct bm_seen *b = ud;
+    size_t i, l;
+    (void)s;
+    (void)error;
+    b->calls++;
+    b->status = status;
+    b->log[0] = '\0';
+    for (i = 0; i < n; i++) {
+        l = strlen(b->log);
+        snprintf(b->log + l, sizeof(b->log) - l, "%s|%s|%s|%s|%d ", list[i].jid,
+                 list[i].name ? list[i].name : "-", list[i].nick ? list[i].nick : "-",
+                 list[i].password ? list[i].password : "-", list[i].autojoin);
+    }
+}
+
+static void on_bmev(xmpp_session *s, const char *jid, const xmpp_bookmark *b, void *ud) {
+    struct bm_seen *w = ud;
+    size_t l = strlen(w->log);
+    (void)s;
+    w->calls++;
+    snprintf(w->log + l, sizeof(w->log) - l, "%s:%s ", jid, b ? (b->nick ? b->nick : "-") : "removed");
+}
+
+static void test_bookmarks_pep(void **state) {
+    struct fix *f = login_av();
+    struct bm_seen l, ev;
+    struct done d;
+    xmpp_bookmark b;
+    (void)state;
+    memset(&l, 0, sizeof(l));
+    memset(&ev, 0, sizeof(ev));
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(xmpp_bookmarks_get_storage(f->s), XMPP_BOOKMARKS_UNKNOWN);
+    assert_int_equal(xmpp_bookmarks_watch(f->s, on_bmev, &ev, NULL), XMPP_OK);
+    /* the storage rule: #compat on our account */
+    assert_int_equal(xmpp_bookmarks_list(f->s, 0, on_bmlist, &l), XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "to=\"alice@example.com\""));
+    assert_non_null(strstr(f->out, "disco#info"));
+    reply(f, DISCO_REPLY("<feature var='urn:xmpp:bookmarks:1#compat'/>"
+                         "<feature var='http://jabber.org/protocol/pubsub#publish-options'/>"));
+    assert_int_equal(xmpp_bookmarks_get_storage(f->s), XMPP_BOOKMARKS_PEP);
+    assert_non_null(strstr(f->out, "<items node=\"urn:xmpp:bookmarks:1\"/>"));
+    reply(f, "<iq type='result' id='%s'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+             "<items node='urn:xmpp:bookmarks:1'>"
+             "<item id='a@conf.example.com'><conference xmlns='urn:xmpp:bookmarks:1' "
+             "name='A' autojoin='true'><nick>al</nick><password>pw</password></conference>"
+             "</item><item id='b@conf.example.com'><conference "
+             "xmlns='urn:xmpp:bookmarks:1'/></item>"
+             "<item id='c@conf.example.com'><other xmlns='urn:x'/></item>"
+             "</items></pubsub></iq>");
+    assert_int_equal(l.calls, 1);
+    assert_string_equal(l.log, "a@conf.example.com|A|al|pw|1 b@conf.example.com|-|-|-|0 ");
+    /* no node yet: an empty list */
+    assert_int_equal(xmpp_bookmarks_list(f->s, 0, on_bmlist, &l), XMPP_OK);
+    pump(f);
+    reply(f, "<iq type='error' id='%s'><error type='cancel'><item-not-found "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+    assert_int_equal(l.calls, 2);
+    assert_int_equal(l.status, XMPP_IQ_RESULT);
+    assert_string_equal(l.log, "");
+    /* add: a private publish, item id = room JID */
+    memset(&b, 0, sizeof(b));
+    b.jid = "room@conf.example.com/nick";
+    assert_int_equal(xmpp_bookmarks_add(f->s, &b, 0, on_done, &d), XMPP_ERR_INVALID);
+    b.jid = "room@conf.example.com";
+    b.nick = "Al";
+    b.autojoin = 1;
+    assert_int_equal(xmpp_bookmarks_add(f->s, &b, 0, on_done, &d), XMPP_OK);
+    pump(f);
+    reply(f, DISCO_REPLY("<feature var='http://jabber.org/protocol/pubsub#publish-options'/>"));
+    assert_non_null(strstr(f->out, "<publish node=\"urn:xmpp:bookmarks:1\"><item "
+                                   "id=\"room@conf.example.com\"><conference "
+                                   "xmlns=\"urn:xmpp:bookmarks:1\" autojoin=\"true\"><nick>Al"
+                                   "</nick></conference></item></publish>"));
+    assert_non_null(strstr(f->out, "<field var=\"pubsub#max_items\"><value>max</value></field>"
+                                   "<field var=\"pubsub#send_last_published_item\"><value>never"
+                                   "</value></field>"));
+    assert_non_null(strstr(f->out, "pubsub#access_model\"><value>whitelist"));
+    reply(f, "<iq type='result' id='%s'/>");
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.status, XMPP_IQ_RESULT);
+    /* remove: a retraction with notify */
+    assert_int_equal(xmpp_bookmarks_remove(f->s, "room@conf.example.com", 0, on_done, &d),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<retract node=\"urn:xmpp:bookmarks:1\" notify=\"true\">"
+                                   "<item id=\"room@conf.example.com\"/></retract>"));
+    reply(f, "<iq type='result' id='%s'/>");
+    assert_int_equal(d.calls, 2);
+    /* notifications: from our bare JID only (ORG-06) */
+    server(f, EV("from='mallory@example.com'",
+                 "<items node='urn:xmpp:bookmarks:1'><item id='evil@conf.example.com'>"
+                 "<conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'/></item></items>"));
+    server(f, EV("from='alice@example.com/other'",
+                 "<items node='urn:xmpp:bookmarks:1'><item id='evil@conf.example.com'>"
+                 "<conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'/></item></items>"));
+    assert_int_equal(ev.calls, 0);
+    server(f, EV("from='alice@example.com'",
+                 "<items node='urn:xmpp:bookmarks:1'><item id='x@conf.example.com'>"
+                 "<conference xmlns='urn:xmpp:bookmarks:1'><nick>N</nick></conference></item>"
+                 "</items>"));
+    server(f, EV("", "<items node='urn:xmpp:bookmarks:1'><retract id='x@conf.example.com'/>"
+                     "</items>"));
+    assert_string_equal(ev.log, "x@conf.example.com:N x@conf.example.com:removed ");
+    /* pending at teardown: cancelled once */
+    assert_int_equal(xmpp_bookmarks_list(f->s, 0, on_bmlist, &l), XMPP_OK);
+    fix_free(f);
+    assert_int_equal(l.calls, 3);
+    assert_int_equal(l.status, XMPP_IQ_CANCELLED);
+}
+
+static void test_bookmarks_legacy(void **state) {
+    struct fix *f = login_av();
+    struct bm_seen l;
+    struct done d;
+    xmpp_bookmark b;
+    (void)state;
+    memset(&l, 0, sizeof(l));
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(xmpp_bookmarks_list(f->s, 0, on_bmlist, &l), XMPP_OK);
+    pump(f);
+    reply(f, DISCO_REPLY("<feature var='http://jabber.org/protocol/pubsub#publish-options'/>"));
+    assert_int_equal(xmpp_bookmarks_get_storage(f->s), XMPP_BOOKMARKS_LEGACY);
+    assert_non_null(strstr(f->out, "<query xmlns=\"jabber:iq:private\"><storage "
+                                   "xmlns=\"storage:bookmarks\"/></query>"));
+    reply(f, "<iq type='result' id='%s'><query xmlns='jabber:iq:private'><storage "
+             "xmlns='storage:bookmarks'><conference jid='a@conf.example.com' name='A' "
+             "autojoin='1'><nick>al</nick></conference><url url='https://x' name='x'/>"
+             "<conference jid='b@conf.example.com'/></storage></query></iq>");
+    assert_int_equal(l.calls, 1);
+    assert_string_equal(l.log, "a@conf.example.com|A|al|-|1 b@conf.example.com|-|-|-|0 ");
+    /* add replaces the entry of the same room, keeps the rest */
+    memset(&b, 0, sizeof(b));
+    b.jid = "a@conf.example.com";
+    b.nick = "new";
+    b.password = "s3";
+    assert_int_equal(xmpp_bookmarks_add(f->s, &b, 0, on_done, &d), XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "type=\"get\""));
+    reply(f, "<iq type='result' id='%s'><query xmlns='jabber:iq:private'><storage "
+             "xmlns='storage:bookmarks'><conference jid='a@conf.example.com' name='A' "
+             "autojoin='1'><nick>al</nick></conference><url url='https://x' name='x'/>"
+             "<conference jid='b@conf.example.com'/></storage></query></iq>");
+    assert_non_null(strstr(f->out, "type=\"set\""));
+    assert_non_null(strstr(f->out, "<storage xmlns=\"storage:bookmarks\"><url url=\"https://x\" "
+                                   "name=\"x\"/><conference jid=\"b@conf.example.com\"/>"
+                                   "<conference jid=\"a@conf.example.com\" autojoin=\"false\">"
+                                   "<nick>new</nick><password>s3</password></conference>"
+                                   "</storage>"));
+    reply(f, "<iq type='result' id='%s'/>");
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.status, XMPP_IQ_RESULT);
+    /* remove from an empty storage: written back empty */
+    assert_int_equal(xmpp_bookmarks_remove(f->s, "b@conf.example.com", 0, on_done, &d), XMPP_OK);
+    pump(f);
+    reply(f, "<iq type='result' id='%s'><query xmlns='jabber:iq:private'/></iq>");
+    assert_non_null(strstr(f->out, "<query xmlns=\"jabber:iq:private\"><storage "
+                                   "xmlns=\"storage:bookmarks\"/></query>"));
+    reply(f, "<iq type='result' id='%s'/>");
+    assert_int_equal(d.calls, 2);
+    fix_free(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests),     cmocka_unit_test(test_not_enabled),
         cmocka_unit_test(test_events),       cmocka_unit_test(test_notify_caps),
         cmocka_unit_test(test_publish_private), cmocka_unit_test(test_private),
+        cmocka_unit_test(test_avatar),       cmocka_unit_test(test_bookmarks_pep),
+        cmocka_unit_test(test_bookmarks_legacy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
