@@ -1084,13 +1084,211 @@ static void test_bookmarks_legacy(void **state) {
     fix_free(f);
 }
 
+/* ---- allocation-failure torture: login, notifications, private publish
+ * with reconfiguration, bookmarks, avatar fetch; every allocation fails in
+ * turn: no leak, no crash, and the clean run does everything. */
+struct tort {
+    xmpp_session *s;
+    char out[16384];
+    size_t len;
+    int events;
+};
+
+static void t_pump(struct tort *t) {
+    const void *d;
+    size_t n;
+    while (xmpp_session_drain(t->s, &d, &n) == XMPP_OK && n > 0) {
+        if (t->len + n >= sizeof(t->out))
+            t->len = 0; /* keep the tail only */
+        memcpy(t->out + t->len, d, n);
+        t->len += n;
+        t->out[t->len] = '\0';
+        if (xmpp_session_consume(t->s, n) != XMPP_OK)
+            break;
+    }
+}
+
+static int t_feed(struct tort *t, const char *bytes) {
+    int rc = xmpp_session_recv(t->s, bytes, strlen(bytes), 1000);
+    t_pump(t);
+    return rc;
+}
+
+/* Answers the last iq written with fmt (one %s for the id). */
+static int t_reply(struct tort *t, const char *fmt) {
+    char buf[2048], id[64];
+    const char *iq = NULL, *p = t->out, *at = strstr(fmt, "%s"), *q;
+    while ((p = strstr(p, "<iq ")) != NULL)
+        iq = p++;
+    if (iq == NULL || (q = strstr(iq, " id=\"")) == NULL || strchr(q + 5, '"') == NULL)
+        return XMPP_ERR_NOT_FOUND;
+    snprintf(id, sizeof(id), "%.*s", (int)(strchr(q + 5, '"') - q - 5), q + 5);
+    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - fmt), fmt, id, at + 2);
+    t->len = 0;
+    t->out[0] = '\0';
+    return t_feed(t, buf);
+}
+
+static void t_event(xmpp_session *s, const xmpp_pubsub_items *ev, void *ud) {
+    (void)s;
+    (void)ev;
+    ((struct tort *)ud)->events++;
+}
+
+static void t_meta(xmpp_session *s, const char *from, const char *id, const char *type,
+                   size_t bytes, void *ud) {
+    (void)s;
+    (void)from;
+    (void)type;
+    (void)bytes;
+    if (id)
+        ((struct tort *)ud)->events++;
+}
+
+static void t_bm(xmpp_session *s, const char *jid, const xmpp_bookmark *b, void *ud) {
+    (void)s;
+    (void)jid;
+    if (b && b->nick)
+        ((struct tort *)ud)->events++;
+}
+
+static void t_done(xmpp_session *s, xmpp_iq_status st, xmpp_stanza *r, void *ud) {
+    (void)s;
+    (void)r;
+    if (st == XMPP_IQ_RESULT)
+        ((struct tort *)ud)->events++;
+}
+
+static void t_list(xmpp_session *s, xmpp_iq_status st, const xmpp_bookmark *l, size_t n,
+                   xmpp_stanza *e, void *ud) {
+    (void)s;
+    (void)e;
+    if (st == XMPP_IQ_RESULT && n == 1 && l[0].nick)
+        ((struct tort *)ud)->events++;
+}
+
+static void t_av(xmpp_session *s, xmpp_iq_status st, int err, const void *d, size_t n,
+                 void *ud) {
+    (void)s;
+    (void)d;
+    (void)n;
+    if (st == XMPP_IQ_RESULT && err == XMPP_OK)
+        ((struct tort *)ud)->events++;
+}
+
+#define T_OK(x)                                                                              \
+    do {                                                                                     \
+        if ((rc = (x)) < 0)                                                                  \
+            goto out;                                                                        \
+    } while (0)
+
+static int tort_scenario(xmpp_ctx *ctx, int *events) {
+    static struct tort t;
+    xmpp_session_options *o = NULL;
+    xmpp_stanza *pl = NULL;
+    int rc;
+    memset(&t, 0, sizeof(t));
+    T_OK(xmpp_session_options_new(&o, ctx));
+    T_OK(xmpp_session_options_set_jid(o, "alice@example.com"));
+    T_OK(xmpp_session_options_set_password(o, "secret"));
+    T_OK(xmpp_session_options_allow_plaintext(o, 1));
+    T_OK(xmpp_session_options_set_tls_mode(o, XMPP_TLS_NONE));
+    T_OK(xmpp_session_options_set_stream_management(o, XMPP_SM_OFF));
+    T_OK(xmpp_session_options_enable_plugin(o, "avatar"));
+    T_OK(xmpp_session_options_enable_plugin(o, "bookmarks"));
+    T_OK(xmpp_session_new(&t.s, ctx, o));
+    T_OK(xmpp_session_start(t.s, 1000));
+    t_pump(&t);
+    T_OK(t_feed(&t, HDR FEAT_PLAIN));
+    T_OK(t_feed(&t, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"));
+    T_OK(t_feed(&t, HDR FEAT_BIND));
+    T_OK(t_reply(&t, "<iq type='result' id='%s'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                     "<jid>alice@example.com/r</jid></bind></iq>"));
+    if (xmpp_session_get_state(t.s) != XMPP_STATE_READY) {
+        rc = XMPP_ERR_STATE;
+        goto out;
+    }
+    T_OK(xmpp_pubsub_add_event_handler(t.s, NULL, "urn:example:n", 0, t_event, &t, NULL));
+    T_OK(xmpp_avatar_watch(t.s, t_meta, &t, NULL));
+    T_OK(xmpp_bookmarks_watch(t.s, t_bm, &t, NULL));
+    T_OK(t_feed(&t, EV("from='bob@example.com'", "<items node='urn:example:n'><item id='a'>"
+                                                 "<x xmlns='urn:x'/></item><retract id='b'/>"
+                                                 "</items>")));
+    T_OK(t_feed(&t, EV("from='bob@example.com'",
+                       "<items node='urn:xmpp:avatar:metadata'><item id='" SHA1_ABC
+                       "'><metadata xmlns='urn:xmpp:avatar:metadata'><info bytes='3' id='" SHA1_ABC
+                       "' type='image/png'/></metadata></item></items>")));
+    T_OK(t_feed(&t, EV("", "<items node='urn:xmpp:bookmarks:1'><item id='r@c.example.com'>"
+                           "<conference xmlns='urn:xmpp:bookmarks:1'><nick>N</nick>"
+                           "</conference></item></items>")));
+    T_OK(xmpp_stanza_new(&pl, ctx, "secret", "urn:example:s"));
+    T_OK(xmpp_pubsub_publish_private(t.s, "urn:example:s", "current", pl, NULL, 0, t_done, &t));
+    t_pump(&t);
+    T_OK(t_reply(&t, DISCO_REPLY("<feature var='http://jabber.org/protocol/pubsub#publish-options'/>"
+                                 "<feature var='urn:xmpp:bookmarks:1#compat'/>")));
+    T_OK(t_reply(&t, "<iq type='error' id='%s'><error type='cancel'><conflict "
+                     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met "
+                     "xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>"));
+    T_OK(t_reply(&t, "<iq type='result' id='%s'/>"));
+    T_OK(t_reply(&t, "<iq type='result' id='%s'/>"));
+    T_OK(xmpp_bookmarks_list(t.s, 0, t_list, &t));
+    t_pump(&t);
+    T_OK(t_reply(&t, DISCO_REPLY("<feature var='urn:xmpp:bookmarks:1#compat'/>")));
+    T_OK(t_reply(&t, "<iq type='result' id='%s'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+                     "<items node='urn:xmpp:bookmarks:1'><item id='r@c.example.com'><conference "
+                     "xmlns='urn:xmpp:bookmarks:1' autojoin='true'><nick>N</nick></conference>"
+                     "</item></items></pubsub></iq>"));
+    T_OK(xmpp_avatar_fetch(t.s, "bob@example.com", SHA1_ABC, 0, t_av, &t));
+    t_pump(&t);
+    T_OK(t_reply(&t, "<iq type='result' id='%s' from='bob@example.com'><pubsub "
+                     "xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'>"
+                     "<item id='" SHA1_ABC "'><data xmlns='urn:xmpp:avatar:data'>YWJj</data>"
+                     "</item></items></pubsub></iq>"));
+    rc = XMPP_OK;
+out:
+    *events = t.events;
+    xmpp_stanza_unref(pl);
+    xmpp_session_free(t.s);
+    xmpp_session_options_free(o);
+    return rc;
+}
+
+static void test_torture(void **state) {
+    long n;
+    (void)state;
+    for (n = 0;; n++) {
+        th_alloc st;
+        xmpp_ctx *ctx;
+        int rc, events = 0;
+        memset(&st, 0, sizeof(st));
+        st.fail_at = -1;
+        ctx = th_ctx_new(&st);
+        assert_non_null(ctx);
+        th_alloc_reset(&st, n);
+        rc = tort_scenario(ctx, &events);
+        if (st.live != 0)
+            fail_msg("allocation failure at %ld: %ld block(s) leaked", n, st.live);
+        st.live = 1;
+        xmpp_ctx_free(ctx);
+        if (!st.failed) {
+            /* the clean run: 2 pubsub events, metadata, bookmark, private
+             * publish, bookmark list, avatar data */
+            assert_int_equal(rc, XMPP_OK);
+            assert_int_equal(events, 7);
+            print_message("torture: %ld allocations, each failed in turn\n", n);
+            break;
+        }
+        assert_true(n < 100000);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests),     cmocka_unit_test(test_not_enabled),
         cmocka_unit_test(test_events),       cmocka_unit_test(test_notify_caps),
         cmocka_unit_test(test_publish_private), cmocka_unit_test(test_private),
         cmocka_unit_test(test_avatar),       cmocka_unit_test(test_bookmarks_pep),
-        cmocka_unit_test(test_bookmarks_legacy),
+        cmocka_unit_test(test_bookmarks_legacy), cmocka_unit_test(test_torture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

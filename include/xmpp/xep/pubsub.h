@@ -153,8 +153,9 @@ typedef void (*xmpp_pubsub_items_fn)(xmpp_session *s, xmpp_iq_status status,
  * @param handle receives the handle for xmpp_pubsub_remove_event_handler()
  *        (may be NULL).
  * @return ::XMPP_OK; ::XMPP_ERR_STATE (plugin not enabled);
- *         ::XMPP_ERR_INVALID (NULL callback, malformed service JID);
- *         ::XMPP_ERR_NOMEM.
+ *         ::XMPP_ERR_INVALID (NULL callback, unknown flags, malformed
+ *         service JID); ::XMPP_ERR_LIMIT (1024 handlers); ::XMPP_ERR_NOMEM.
+ *         The handler must not disable the "pubsub" plugin.
  */
 XMPP_EXTERN int xmpp_pubsub_add_event_handler(xmpp_session *s, const char *service,
                                               const char *node, unsigned flags,
