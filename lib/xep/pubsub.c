@@ -327,7 +327,7 @@ static int build(xmpp_session *s, const char *type, const char *service, const c
     return XMPP_OK;
 }
 
-static int send(xmpp_session *s, xmpp_stanza *iq, unsigned timeout_ms, xmpp_iq_fn cb,
+static int send_req(xmpp_session *s, xmpp_stanza *iq, unsigned timeout_ms, xmpp_iq_fn cb,
                 void *ud) {
     int rc = xmpp_session_send_iq(s, iq, timeout_ms, cb, ud);
     xmpp_stanza_unref(iq);
@@ -351,7 +351,7 @@ int xmpp_pubsub_create(xmpp_session *s, const char *service, const char *node,
             return rc;
         }
     }
-    return send(s, iq, timeout_ms, cb, user_data);
+    return send_req(s, iq, timeout_ms, cb, user_data);
 }
 
 int xmpp_pubsub_delete(xmpp_session *s, const char *service, const char *node,
@@ -363,7 +363,7 @@ int xmpp_pubsub_delete(xmpp_session *s, const char *service, const char *node,
     if ((rc = build(s, "set", service, XMPP_NS_PUBSUB_OWNER, "delete", node, &iq, NULL,
                     NULL)) != XMPP_OK)
         return rc;
-    return send(s, iq, timeout_ms, cb, user_data);
+    return send_req(s, iq, timeout_ms, cb, user_data);
 }
 
 static int build_publish(xmpp_session *s, const char *service, const char *node,
@@ -408,7 +408,7 @@ int xmpp_pubsub_publish(xmpp_session *s, const char *service, const char *node,
     int rc = build_publish(s, service, node, item_id, payload, options, &iq);
     if (rc != XMPP_OK)
         return rc;
-    return send(s, iq, timeout_ms, cb, user_data);
+    return send_req(s, iq, timeout_ms, cb, user_data);
 }
 
 int xmpp_pubsub_retract(xmpp_session *s, const char *service, const char *node,
@@ -427,7 +427,7 @@ int xmpp_pubsub_retract(xmpp_session *s, const char *service, const char *node,
         xmpp_stanza_unref(iq);
         return rc;
     }
-    return send(s, iq, timeout_ms, cb, user_data);
+    return send_req(s, iq, timeout_ms, cb, user_data);
 }
 
 struct items_req {
@@ -524,7 +524,7 @@ static int sub_unsub(xmpp_session *s, const char *verb, const char *service, con
         xmpp_stanza_unref(iq);
         return rc;
     }
-    return send(s, iq, timeout_ms, cb, user_data);
+    return send_req(s, iq, timeout_ms, cb, user_data);
 }
 
 int xmpp_pubsub_subscribe(xmpp_session *s, const char *service, const char *node,
