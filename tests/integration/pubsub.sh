@@ -79,6 +79,11 @@ for SERVER in prosody ejabberd; do
     # shellcheck disable=SC1091
     . "$DIR/env"
     echo "pubsub: against $SERVER_NAME on 127.0.0.1:$XMPP_PORT"
+    # ejabberd's mod_pubsub serves pubsub.DOMAIN; the Prosody of
+    # tests/servers has PEP only (no pubsub component)
+    PUBSUB_SERVICE=""
+    [ "$SERVER_NAME" = ejabberd ] && PUBSUB_SERVICE="pubsub.$XMPP_DOMAIN"
+    export PUBSUB_SERVICE
     timeout -k 2 60 "$CLIENT" "$XMPP_HOST" "$XMPP_PORT" "$XMPP_CAFILE" \
       "$ALICE_JID" "$ALICE_PASSWORD" "$BOB_JID" "$BOB_PASSWORD"
     rc=$?

@@ -470,6 +470,42 @@ int main(int argc, char **argv) {
         wait_done(&d);
     }
 
+    /* ---- XEP-0060 on a pubsub service (PUBSUB_SERVICE, when the server has one) */
+    if (getenv("PUBSUB_SERVICE") && getenv("PUBSUB_SERVICE")[0]) {
+        const char *svc = getenv("PUBSUB_SERVICE");
+        done d;
+        xmpp_stanza *pl = NULL;
+        int before;
+        char node[64];
+        snprintf(node, sizeof(node), "libxmpp-it-%ld", (long)time(NULL));
+        memset(&d, 0, sizeof(d));
+        xmpp_pubsub_create(A.s, svc, node, NULL, 0, on_done, &d);
+        check(wait_done(&d), "XEP-0060 create a node on the pubsub service");
+        memset(&d, 0, sizeof(d));
+        xmpp_pubsub_subscribe(B.s, svc, node, NULL, 0, on_done, &d);
+        check(wait_done(&d), "XEP-0060 subscribe to the service node");
+        xmpp_pubsub_add_event_handler(B.s, svc, node, 0, on_event, &B, NULL);
+        before = B.ev_items;
+        xmpp_stanza_new(&pl, ctx, "entry", "urn:example:e");
+        xmpp_stanza_set_text(pl, "service entry", 13);
+        memset(&d, 0, sizeof(d));
+        xmpp_pubsub_publish(A.s, svc, node, NULL, pl, NULL, 0, on_done, &d);
+        check(wait_done(&d), "XEP-0060 publish to the service (id chosen by it)");
+        xmpp_stanza_unref(pl);
+        pump(5, &B.ev_items, before);
+        check(B.ev_items > before && strcmp(B.ev_from, svc) == 0 &&
+                  strcmp(B.ev_payload, "service entry") == 0,
+              "bob notified by the service JID");
+        memset(&d, 0, sizeof(d));
+        xmpp_pubsub_unsubscribe(B.s, svc, node, NULL, 0, on_done, &d);
+        check(wait_done(&d), "XEP-0060 unsubscribe from the service node");
+        memset(&d, 0, sizeof(d));
+        xmpp_pubsub_delete(A.s, svc, node, 0, on_done, &d);
+        check(wait_done(&d), "XEP-0060 delete the service node");
+    } else {
+        printf("info: no pubsub service on this server (PUBSUB_SERVICE unset): PEP only\n");
+    }
+
     /* ---- spoofing through the real server */
     {
         xmpp_stanza *m = NULL, *ev, *items, *item, *c;
