@@ -155,6 +155,7 @@ int xmpp_caps_ver(xmpp_session *s, char **out) {
         for (j = 0; d->features && d->features[j]; j++)
             nf++;
     }
+    nf += xmpp_session_feature_count(s);
     ids = xmpp__malloc(ctx, (ni + 1) * sizeof(*ids));
     fs = xmpp__malloc(ctx, (nf + 1) * sizeof(*fs));
     if (ids != NULL && fs != NULL) {
@@ -166,6 +167,8 @@ int xmpp_caps_ver(xmpp_session *s, char **out) {
             for (j = 0; d->features && d->features[j]; j++)
                 fs[nf++] = d->features[j];
         }
+        for (i = 0; i < xmpp_session_feature_count(s); i++)
+            fs[nf++] = xmpp_session_feature_at(s, i);
         rc = xmpp_caps_compute_ver(ctx, ids, ni, fs, nf, out);
     }
     xmpp_free(ctx, ids);

@@ -81,6 +81,15 @@ static int fill_info(xmpp_session *s, xmpp_stanza *q) {
                 return rc;
         }
     }
+    n = xmpp_session_feature_count(s); /* run-time features (XEP-0163 +notify) */
+    for (i = 0; i < n; i++) {
+        const char *var = xmpp_session_feature_at(s, i);
+        if (feature_seen(q, var))
+            continue;
+        if ((rc = xmpp_stanza_add_child_new(q, "feature", NULL, &c)) != XMPP_OK ||
+            (rc = xmpp_stanza_set_attr(c, "var", var)) != XMPP_OK)
+            return rc;
+    }
     return XMPP_OK;
 }
 
