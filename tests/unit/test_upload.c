@@ -608,6 +608,24 @@ static void src_detach(xmpp_client *c, void *ud) {
     r->detached++;
 }
 
+struct sock_seen {
+    int calls, fd, events;
+    long timer;
+};
+
+static void on_sock(xmpp_client *c, int fd, int events, void *ud) {
+    struct sock_seen *r = ud;
+    (void)c;
+    r->calls++;
+    r->fd = fd;
+    r->events = events;
+}
+
+static void on_timer(xmpp_client *c, long timeout_ms, void *ud) {
+    (void)c;
+    ((struct sock_seen *)ud)->timer = timeout_ms;
+}
+
 static xmpp_client *client_new(xmpp_ctx *ctx) {
     xmpp_session_options *o;
     xmpp_client *c = NULL;
@@ -623,6 +641,7 @@ static void test_sources(void **state) {
     xmpp_ctx *ctx;
     xmpp_client *c;
     struct src_seen r;
+    struct sock_seen ss;
     unsigned long h, h2;
     int fds[3 * 8], t = -1, n, p[2];
     (void)state;
@@ -630,10 +649,20 @@ static void test_sources(void **state) {
     assert_int_equal(xmpp_ctx_new(&ctx, NULL), XMPP_OK);
     c = client_new(ctx);
     assert_int_equal(pipe(p), 0);
+    memset(&ss, 0, sizeof(ss));
+    ss.timer = -7;
+    assert_int_equal(xmpp_client_set_socket_fn(c, on_sock, &ss), XMPP_OK);
+    assert_int_equal(xmpp_client_set_timer_fn(c, on_timer, &ss), XMPP_OK);
     assert_int_equal(xmpp_client_add_source(c, NULL, NULL, NULL, &r, &h), XMPP_ERR_INVALID);
     assert_int_equal(xmpp_client_add_source(c, src_action, src_timeout, src_detach, &r, &h),
                      XMPP_OK);
     assert_int_equal(xmpp_client_source_watch(c, h, p[0], XMPP_IO_IN), XMPP_OK);
+    /* the application's hooks hear of the source's descriptor and timer */
+    assert_int_equal(ss.calls, 1);
+    assert_int_equal(ss.fd, p[0]);
+    assert_int_equal(ss.events, XMPP_IO_IN);
+    assert_int_equal(xmpp_client_source_changed(c), XMPP_OK);
+    assert_true(ss.timer >= 0 && ss.timer <= 5);
     assert_int_equal(xmpp_client_source_watch(c, h + 100, p[0], XMPP_IO_IN), XMPP_ERR_NOT_FOUND);
     n = xmpp_client_get_pollfds(c, fds, 8, &t);
     assert_int_equal(n, 1);
@@ -652,6 +681,13 @@ static void test_sources(void **state) {
     (void)xmpp_client_socket_action(c, -1, 0); /* timer: every source looks */
     assert_int_equal(r.actions, 2);
     assert_int_equal(r.fd, -1);
+    /* removed: its descriptor is unwatched, then added back for the end */
+    assert_int_equal(xmpp_client_remove_source(c, h), XMPP_OK);
+    assert_int_equal(ss.fd, p[0]);
+    assert_int_equal(ss.events, XMPP_IO_NONE);
+    assert_int_equal(xmpp_client_get_pollfds(c, fds, 8, &t), 0);
+    assert_int_equal(xmpp_client_add_source(c, src_action, src_timeout, src_detach, &r, &h),
+                     XMPP_OK);
     /* freeing the client detaches the source once */
     xmpp_client_free(c);
     assert_int_equal(r.detached, 1);
