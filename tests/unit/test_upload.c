@@ -507,6 +507,36 @@ static void test_discover_none(void **state) {
     assert_int_equal(r.status, XMPP_IQ_CANCELLED);
 }
 
+/* A server listing many items: only the first 32 are asked (bounded). */
+static void test_discover_bounded(void **state) {
+    struct fix *f = login("alice@example.com", "alice@example.com/r");
+    struct disc_seen r;
+    char id[64], items[8192], *p;
+    const char *q;
+    int i, n = 0;
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    take(f);
+    assert_int_equal(xmpp_upload_discover(f->s, 0, on_disc, &r), XMPP_OK);
+    pump(f);
+    id_for(f, "example.com", id, sizeof(id));
+    take(f);
+    p = items;
+    p += sprintf(p, "<query xmlns='http://jabber.org/protocol/disco#items'>");
+    for (i = 0; i < 40; i++)
+        p += sprintf(p, "<item jid='s%d.example.com'/>", i);
+    sprintf(p, "</query>");
+    reply(f, "example.com", id, "result", items);
+    for (q = strstr(f->out, "disco#info"); q; q = strstr(q + 1, "disco#info"))
+        n++;
+    assert_int_equal(n, 32);
+    assert_non_null(strstr(f->out, "to=\"s31.example.com\""));
+    assert_null(strstr(f->out, "to=\"s32.example.com\""));
+    fix_free(f);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.status, XMPP_IQ_CANCELLED);
+}
+
 /* ---- XEP-0066 */
 static void test_oob(void **state) {
     xmpp_ctx *ctx;
@@ -1123,6 +1153,7 @@ int main(void) {
         cmocka_unit_test(test_slot_sender_and_errors),
         cmocka_unit_test(test_discover),
         cmocka_unit_test(test_discover_none),
+        cmocka_unit_test(test_discover_bounded),
         cmocka_unit_test(test_oob),
         cmocka_unit_test(test_oob_received),
         cmocka_unit_test(test_sources),
