@@ -658,8 +658,8 @@ static void upl_slot(xmpp_session *s, xmpp_iq_status status, int err, xmpp_uploa
     xmpp_upload_slot_free(slot);
 }
 
-static void upl_service(xmpp_session *s, xmpp_iq_status status, const char *service,
-                        uint64_t max, void *ud) {
+static void upl_service(xmpp_session *s, xmpp_iq_status status, const char *service, uint64_t max,
+                        void *ud) {
     struct cli *c = ud;
     const char *name = strrchr(upl.path, '/') ? strrchr(upl.path, '/') + 1 : upl.path;
     int rc;

@@ -29,8 +29,8 @@
 
 #define MAX_TARGETS 16       /* RES-06: SRV records considered */
 #define MAX_ADDRS 16         /* addresses raced per target */
-#define MAX_SOURCES 8        /* xmpp_client_add_source() */
-#define MAX_FDS (MAX_ADDRS + 8 + 2 * MAX_SOURCES)
+#define MAX_SOURCES        8          /* xmpp_client_add_source() */
+#define MAX_FDS            (MAX_ADDRS + 8 + 2 * MAX_SOURCES)
 #define HE_DELAY_MS 250      /* RFC 8305 §5: connection attempt delay */
 #define CONNECT_TIMEOUT_MS 10000
 #define MAX_HOPS 3           /* see-other-host redirects followed */

@@ -9,7 +9,7 @@
 #include <xmpp/sys/plugin.h>
 #include <xmpp/xep/push.h>
 
-#define NS_DATA "jabber:x:data"
+#define NS_DATA         "jabber:x:data"
 #define PUBLISH_OPTIONS "http://jabber.org/protocol/pubsub#publish-options"
 
 struct push_req {
@@ -87,12 +87,11 @@ int xmpp_push_enable(xmpp_session *s, const char *service, const char *node,
         if (vars[i] == NULL || *vars[i] == '\0' || strcmp(vars[i], "FORM_TYPE") == 0 ||
             values[i] == NULL)
             return XMPP_ERR_INVALID;
-    return push_send(s, "enable", service, node, vars, values, n_fields, timeout_ms, cb,
-                     user_data);
+    return push_send(s, "enable", service, node, vars, values, n_fields, timeout_ms, cb, user_data);
 }
 
-int xmpp_push_disable(xmpp_session *s, const char *service, const char *node,
-                      unsigned timeout_ms, xmpp_push_fn cb, void *user_data) {
+int xmpp_push_disable(xmpp_session *s, const char *service, const char *node, unsigned timeout_ms,
+                      xmpp_push_fn cb, void *user_data) {
     if (s == NULL || service == NULL || *service == '\0' || (node != NULL && *node == '\0'))
         return XMPP_ERR_INVALID;
     return push_send(s, "disable", service, node, NULL, NULL, 0, timeout_ms, cb, user_data);

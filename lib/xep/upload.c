@@ -17,7 +17,7 @@
 #include "xep/upload_int.h"
 
 #define MAX_ITEMS 32 /* disco items asked for their info */
-#define NS_DATA "jabber:x:data"
+#define NS_DATA   "jabber:x:data"
 
 /* A decimal number of at most 19 digits (no sign, no spaces); 0 if not. */
 static uint64_t parse_size(const char *t) {
@@ -76,7 +76,10 @@ static void disc_finish(xmpp_session *s, struct disc *d) {
             disc_free(d);
             return;
         }
-    d->cb(s, d->cancelled ? XMPP_IQ_CANCELLED : d->timedout ? XMPP_IQ_TIMEOUT : XMPP_IQ_RESULT,
+    d->cb(s,
+          d->cancelled  ? XMPP_IQ_CANCELLED
+          : d->timedout ? XMPP_IQ_TIMEOUT
+                        : XMPP_IQ_RESULT,
           NULL, 0, d->ud);
     disc_free(d);
 }
@@ -85,7 +88,8 @@ static void disc_finish(xmpp_session *s, struct disc *d) {
  * (XEP-0363 §3). */
 static uint64_t form_max_size(const xmpp_stanza *query) {
     const xmpp_stanza *x, *f;
-    for (x = xmpp_stanza_child(query, "x", NS_DATA); x; x = xmpp_stanza_next_match(x, "x", NS_DATA)) {
+    for (x = xmpp_stanza_child(query, "x", NS_DATA); x;
+         x = xmpp_stanza_next_match(x, "x", NS_DATA)) {
         int ours = 0;
         uint64_t max = 0;
         for (f = xmpp_stanza_child(x, "field", NS_DATA); f;
@@ -174,8 +178,7 @@ static void items_done(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *repl
         }
         di->d = d;
         di->i = i;
-        if (send_query(s, d->jid[i], XMPP_NS_DISCO_INFO, d->timeout_ms, info_done, di) !=
-            XMPP_OK) {
+        if (send_query(s, d->jid[i], XMPP_NS_DISCO_INFO, d->timeout_ms, info_done, di) != XMPP_OK) {
             xmpp_free(d->ctx, di);
             d->pending--;
         }
@@ -350,9 +353,9 @@ static int parse_slot(xmpp_ctx *ctx, const xmpp_stanza *reply, const struct slot
     *out = NULL;
     if (!xmpp__upload_url_ok(pu, allow) || !xmpp__upload_url_ok(gu, allow)) {
         xmpp__log(ctx, XMPP_LOG_WARN, "upload", "slot refused: %s",
-                  sl == NULL                        ? "no slot element"
-                  : pu == NULL || gu == NULL        ? "a URL is missing"
-                                                    : "a URL is not https, too long or malformed");
+                  sl == NULL                 ? "no slot element"
+                  : pu == NULL || gu == NULL ? "a URL is missing"
+                                             : "a URL is not https, too long or malformed");
         return XMPP_ERR_BAD_REPLY;
     }
     if ((slot = slot_new(ctx)) == NULL)

@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define PROGRESS_EVERY_MS 100
+#define PROGRESS_EVERY_MS  100
 #define CONNECT_TIMEOUT_MS 30000L
-#define STALL_SECONDS 60L /* abort below 1 byte/s for this long */
+#define STALL_SECONDS      60L /* abort below 1 byte/s for this long */
 
 struct xmpp_upload {
     xmpp_ctx *ctx;
@@ -178,8 +178,7 @@ static void after_curl(xmpp_upload *up) {
     CURLMsg *m;
     int left;
     uint64_t now = mono_ms();
-    if (up->progress && up->sent != up->reported &&
-        now - up->last_report >= PROGRESS_EVERY_MS) {
+    if (up->progress && up->sent != up->reported && now - up->last_report >= PROGRESS_EVERY_MS) {
         up->reported = up->sent;
         up->last_report = now;
         up->in_callback++;

@@ -7,8 +7,8 @@
 
 #include <xmpp/xep/upload.h>
 
-#define UPLOAD_MAX_URL 4096    /* bytes of a slot URL */
-#define UPLOAD_MAX_HEADER 1024 /* bytes of a header value */
+#define UPLOAD_MAX_URL     4096 /* bytes of a slot URL */
+#define UPLOAD_MAX_HEADER  1024 /* bytes of a header value */
 #define UPLOAD_MAX_HEADERS 8
 
 struct xmpp_upload_slot {

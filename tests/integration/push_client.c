@@ -137,8 +137,8 @@ int main(int argc, char **argv) {
     /* a server may keep one registration per session (ejabberd replaces
      * it on each enable): each enable is followed by its disable */
     step(c, &st,
-         xmpp_push_enable(s, "push.example.net", "yxs32uqsflafdk3iuqo", vars, vals, 1, 0,
-                          on_push, &st),
+         xmpp_push_enable(s, "push.example.net", "yxs32uqsflafdk3iuqo", vars, vals, 1, 0, on_push,
+                          &st),
          "enable with a publish-options form: result");
     step(c, &st, xmpp_push_disable(s, "push.example.net", NULL, 0, on_push, &st),
          "disable every node of the service: result");

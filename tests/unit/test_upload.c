@@ -1,6 +1,6 @@
 /* XEP-0363 HTTP File Upload (discovery, slot requests and hostile slot
- * replies), XEP-0066 OOB, XEP-0357 push enable/disable, and the client's I/O sources (xmpp/sys/io.h),
- * driven by scripted server bytes as in test_plugin.c. */
+ * replies), XEP-0066 OOB, XEP-0357 push enable/disable, and the client's I/O sources
+ * (xmpp/sys/io.h), driven by scripted server bytes as in test_plugin.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,14 +28,14 @@ static void (*g_setup)(xmpp_session_options *o);
 static struct fix *fix_new_opts(const char *jid, int plaintext,
                                 void (*setup)(xmpp_session_options *o));
 
-#define HDR                                                                                  \
-    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                             \
-    "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' "            \
+#define HDR                                                                                        \
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                                   \
+    "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' "                  \
     "version='1.0'>"
-#define FEAT_PLAIN                                                                           \
-    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                \
+#define FEAT_PLAIN                                                                                 \
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                       \
     "<mechanism>PLAIN</mechanism></mechanisms></stream:features>"
-#define FEAT_BIND                                                                            \
+#define FEAT_BIND                                                                                  \
     "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
 
 struct fix {
@@ -89,7 +89,8 @@ static void server(struct fix *f, const char *bytes) {
     pump(f);
 }
 
-static struct fix *fix_new_opts(const char *jid, int plaintext, void (*setup)(xmpp_session_options *o)) {
+static struct fix *fix_new_opts(const char *jid, int plaintext,
+                                void (*setup)(xmpp_session_options *o)) {
     static struct fix f;
     xmpp_session_options *o;
     memset(&f, 0, sizeof(f));
@@ -177,8 +178,7 @@ static void id_for(const struct fix *f, const char *to, char *id, size_t cap) {
 static void reply(struct fix *f, const char *from, const char *id, const char *type,
                   const char *payload) {
     char buf[16384];
-    snprintf(buf, sizeof(buf), "<iq type='%s' id='%s' from='%s'>%s</iq>", type, id, from,
-             payload);
+    snprintf(buf, sizeof(buf), "<iq type='%s' id='%s' from='%s'>%s</iq>", type, id, from, payload);
     server(f, buf);
 }
 
@@ -203,7 +203,7 @@ static void on_slot(xmpp_session *s, xmpp_iq_status status, int err, xmpp_upload
     assert_true(status == XMPP_IQ_ERROR ? error != NULL : error == NULL);
 }
 
-#define SVC "upload.example.com"
+#define SVC    "upload.example.com"
 #define PUT_OK "https://up.example.com/put/abc/f.txt"
 #define GET_OK "https://up.example.com/get/abc/f.txt"
 
@@ -214,9 +214,9 @@ static struct fix *slot_exchange(struct slot_seen *r, unsigned flags, const char
     char id[64];
     memset(r, 0, sizeof(*r));
     take(f);
-    assert_int_equal(xmpp_upload_request_slot(f->s, SVC, "f.txt", 1234, "text/plain", flags, 0,
-                                              on_slot, r),
-                     XMPP_OK);
+    assert_int_equal(
+        xmpp_upload_request_slot(f->s, SVC, "f.txt", 1234, "text/plain", flags, 0, on_slot, r),
+        XMPP_OK);
     pump(f);
     assert_non_null(strstr(f->out, "<request xmlns=\"urn:xmpp:http:upload:0\" filename=\"f.txt\" "
                                    "size=\"1234\" content-type=\"text/plain\"/>"));
@@ -281,27 +281,35 @@ static void test_slot_hostile(void **state) {
     expect_bad("<slot xmlns='urn:xmpp:http:upload:0'/>", 0);
     expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><put url='" PUT_OK "'/></slot>", 0);
     expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><get url='" GET_OK "'/></slot>", 0);
-    expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><put url=''/><get url='" GET_OK
-               "'/></slot>", 0);
+    expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><put url=''/><get url='" GET_OK "'/></slot>",
+               0);
     /* the wrong namespace */
     expect_bad("<slot xmlns='urn:xmpp:http:upload'><put url='" PUT_OK "'/><get url='" GET_OK
-               "'/></slot>", 0);
+               "'/></slot>",
+               0);
     /* not https: refused unless allowed */
     expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><put url='http://up.example.com/p'/>"
-               "<get url='" GET_OK "'/></slot>", 0);
+               "<get url='" GET_OK "'/></slot>",
+               0);
     expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><put url='" PUT_OK "'/>"
-               "<get url='ftp://up.example.com/g'/></slot>", 0);
+               "<get url='ftp://up.example.com/g'/></slot>",
+               0);
     expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><put url='file:///etc/passwd'/>"
-               "<get url='" GET_OK "'/></slot>", 0);
+               "<get url='" GET_OK "'/></slot>",
+               0);
     expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><put url='ftp://x/p'/>"
-               "<get url='http://x/g'/></slot>", XMPP_UPLOAD_ALLOW_HTTP);
+               "<get url='http://x/g'/></slot>",
+               XMPP_UPLOAD_ALLOW_HTTP);
     /* no host, whitespace, control characters */
     expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><put url='https:///p'/>"
-               "<get url='" GET_OK "'/></slot>", 0);
+               "<get url='" GET_OK "'/></slot>",
+               0);
     expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><put url='https://a b/p'/>"
-               "<get url='" GET_OK "'/></slot>", 0);
+               "<get url='" GET_OK "'/></slot>",
+               0);
     expect_bad("<slot xmlns='urn:xmpp:http:upload:0'><put url='https://a/p&#10;Host: x'/>"
-               "<get url='" GET_OK "'/></slot>", 0);
+               "<get url='" GET_OK "'/></slot>",
+               0);
     /* oversized URL and header value */
     big = malloc(6000);
     payload = malloc(7000);
@@ -311,11 +319,15 @@ static void test_slot_hostile(void **state) {
     for (i = 10; i < 5000; i++)
         big[i] = 'x';
     big[i] = '\0';
-    snprintf(payload, 7000, "<slot xmlns='urn:xmpp:http:upload:0'><put url='%s'/>"
-             "<get url='" GET_OK "'/></slot>", big);
+    snprintf(payload, 7000,
+             "<slot xmlns='urn:xmpp:http:upload:0'><put url='%s'/>"
+             "<get url='" GET_OK "'/></slot>",
+             big);
     expect_bad(payload, 0);
-    snprintf(payload, 7000, "<slot xmlns='urn:xmpp:http:upload:0'><put url='" PUT_OK "'>"
-             "<header name='Cookie'>%s</header></put><get url='" GET_OK "'/></slot>", big + 3000);
+    snprintf(payload, 7000,
+             "<slot xmlns='urn:xmpp:http:upload:0'><put url='" PUT_OK "'>"
+             "<header name='Cookie'>%s</header></put><get url='" GET_OK "'/></slot>",
+             big + 3000);
     expect_bad(payload, 0);
     free(big);
     free(payload);
@@ -410,10 +422,10 @@ static void on_disc(xmpp_session *s, xmpp_iq_status status, const char *service,
 }
 
 #define ITEMS(x) "<query xmlns='http://jabber.org/protocol/disco#items'>" x "</query>"
-#define INFO(x) "<query xmlns='http://jabber.org/protocol/disco#info'>" x "</query>"
-#define UPLOAD_FORM(size)                                                                    \
-    "<x xmlns='jabber:x:data' type='result'><field var='FORM_TYPE' type='hidden'>"         \
-    "<value>urn:xmpp:http:upload:0</value></field><field var='max-file-size'><value>" size \
+#define INFO(x)  "<query xmlns='http://jabber.org/protocol/disco#info'>" x "</query>"
+#define UPLOAD_FORM(size)                                                                          \
+    "<x xmlns='jabber:x:data' type='result'><field var='FORM_TYPE' type='hidden'>"                 \
+    "<value>urn:xmpp:http:upload:0</value></field><field var='max-file-size'><value>" size         \
     "</value></field></x>"
 
 static void test_discover(void **state) {
@@ -603,8 +615,10 @@ static void test_oob_received(void **state) {
     assert_non_null(msg);
     memset(big, 'a', 4999);
     big[4999] = '\0';
-    snprintf(msg, 6000, "<message from='bob@example.com/x'><x xmlns='jabber:x:oob'><url>%s</url>"
-             "</x></message>", big);
+    snprintf(msg, 6000,
+             "<message from='bob@example.com/x'><x xmlns='jabber:x:oob'><url>%s</url>"
+             "</x></message>",
+             big);
     server(f, msg);
     assert_int_equal(r.calls, 4);
     assert_int_equal(r.rc, XMPP_ERR_LIMIT);
@@ -750,8 +764,7 @@ static void test_transfer_args(void **state) {
         assert_int_equal(xmpp_upload_start_data(up, data, sizeof(data), NULL), XMPP_ERR_INVALID);
         assert_int_equal(xmpp_upload_allow_http(up, 1), XMPP_OK);
         assert_int_equal(xmpp_upload_start_data(up, "abc", 3, NULL), XMPP_ERR_INVALID);
-        assert_int_equal(xmpp_upload_start_file(up, "/nonexistent/file", NULL),
-                         XMPP_ERR_NOT_FOUND);
+        assert_int_equal(xmpp_upload_start_file(up, "/nonexistent/file", NULL), XMPP_ERR_NOT_FOUND);
         xmpp_upload_free(up);
     }
     xmpp_client_free(c);
@@ -828,8 +841,10 @@ static void test_push(void **state) {
     assert_non_null(strstr(f->out, "<enable xmlns=\"urn:xmpp:push:0\" jid=\"push.example\" "
                                    "node=\"n1\"/>"));
     last_set_id(f, id, sizeof(id));
-    snprintf(buf, sizeof(buf), "<iq type='error' id='%s'><error type='cancel'>"
-             "<not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>", id);
+    snprintf(buf, sizeof(buf),
+             "<iq type='error' id='%s'><error type='cancel'>"
+             "<not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+             id);
     server(f, buf); /* no from: the account itself */
     assert_int_equal(r.calls, 2);
     assert_int_equal(r.status, XMPP_IQ_ERROR);
@@ -842,11 +857,14 @@ static void test_push(void **state) {
                                    "node=\"n1\"/>"));
     assert_non_null(strstr(f->out, "<disable xmlns=\"urn:xmpp:push:0\" jid=\"push.example\"/>"));
     /* arguments */
-    assert_int_equal(xmpp_push_enable(f->s, "", "n", NULL, NULL, 0, 0, NULL, NULL), XMPP_ERR_INVALID);
-    assert_int_equal(xmpp_push_enable(f->s, "p", NULL, NULL, NULL, 0, 0, NULL, NULL), XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_push_enable(f->s, "", "n", NULL, NULL, 0, 0, NULL, NULL),
+                     XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_push_enable(f->s, "p", NULL, NULL, NULL, 0, 0, NULL, NULL),
+                     XMPP_ERR_INVALID);
     assert_int_equal(xmpp_push_enable(f->s, "p", "n", bad_vars, vals, 1, 0, NULL, NULL),
                      XMPP_ERR_INVALID);
-    assert_int_equal(xmpp_push_enable(f->s, "p", "n", vars, vals, 33, 0, NULL, NULL), XMPP_ERR_LIMIT);
+    assert_int_equal(xmpp_push_enable(f->s, "p", "n", vars, vals, 33, 0, NULL, NULL),
+                     XMPP_ERR_LIMIT);
     assert_int_equal(xmpp_push_disable(f->s, "p", "", 0, NULL, NULL), XMPP_ERR_INVALID);
     /* the two disables pending: cancelled once each at the end */
     fix_free(f);
@@ -1147,20 +1165,13 @@ static void test_transfer_failures(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_slot_ok),
-        cmocka_unit_test(test_slot_hostile),
-        cmocka_unit_test(test_slot_http_allowed),
-        cmocka_unit_test(test_slot_sender_and_errors),
-        cmocka_unit_test(test_discover),
-        cmocka_unit_test(test_discover_none),
-        cmocka_unit_test(test_discover_bounded),
-        cmocka_unit_test(test_oob),
-        cmocka_unit_test(test_oob_received),
-        cmocka_unit_test(test_sources),
-        cmocka_unit_test(test_transfer_args),
-        cmocka_unit_test(test_push),
-        cmocka_unit_test(test_transfer_put),
-        cmocka_unit_test(test_transfer_failures),
+        cmocka_unit_test(test_slot_ok),           cmocka_unit_test(test_slot_hostile),
+        cmocka_unit_test(test_slot_http_allowed), cmocka_unit_test(test_slot_sender_and_errors),
+        cmocka_unit_test(test_discover),          cmocka_unit_test(test_discover_none),
+        cmocka_unit_test(test_discover_bounded),  cmocka_unit_test(test_oob),
+        cmocka_unit_test(test_oob_received),      cmocka_unit_test(test_sources),
+        cmocka_unit_test(test_transfer_args),     cmocka_unit_test(test_push),
+        cmocka_unit_test(test_transfer_put),      cmocka_unit_test(test_transfer_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,9 +70,8 @@ typedef void (*xmpp_source_detach_fn)(xmpp_client *c, void *user_data);
  *         callbacks.
  */
 XMPP_EXTERN int xmpp_client_add_source(xmpp_client *c, xmpp_source_action_fn action,
-                                       xmpp_source_timeout_fn timeout,
-                                       xmpp_source_detach_fn detach, void *user_data,
-                                       unsigned long *handle);
+                                       xmpp_source_timeout_fn timeout, xmpp_source_detach_fn detach,
+                                       void *user_data, unsigned long *handle);
 
 /**
  * Removes a source and stops watching its descriptors (the socket
@@ -96,8 +95,7 @@ XMPP_EXTERN int xmpp_client_remove_source(xmpp_client *c, unsigned long handle);
  *         (unknown handle); ::XMPP_ERR_LIMIT (too many descriptors).
  *         Callable from callbacks.
  */
-XMPP_EXTERN int xmpp_client_source_watch(xmpp_client *c, unsigned long handle, int fd,
-                                         int events);
+XMPP_EXTERN int xmpp_client_source_watch(xmpp_client *c, unsigned long handle, int fd, int events);
 
 /**
  * Tells the client that a source's deadline changed outside

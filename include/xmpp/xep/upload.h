@@ -62,9 +62,8 @@ extern "C" {
  *        announces none.
  * @param user_data passed back to the callback.
  */
-typedef void (*xmpp_upload_discover_fn)(xmpp_session *s, xmpp_iq_status status,
-                                        const char *service, uint64_t max_size,
-                                        void *user_data);
+typedef void (*xmpp_upload_discover_fn)(xmpp_session *s, xmpp_iq_status status, const char *service,
+                                        uint64_t max_size, void *user_data);
 
 /**
  * Finds the upload service: asks the account's server for its disco#items
@@ -102,8 +101,7 @@ typedef struct xmpp_upload_slot xmpp_upload_slot;
  * @param user_data passed back to the callback.
  */
 typedef void (*xmpp_upload_slot_fn)(xmpp_session *s, xmpp_iq_status status, int err,
-                                    xmpp_upload_slot *slot, xmpp_stanza *error,
-                                    void *user_data);
+                                    xmpp_upload_slot *slot, xmpp_stanza *error, void *user_data);
 
 /**
  * Requests an upload slot (XEP-0363 §4).
@@ -121,9 +119,8 @@ typedef void (*xmpp_upload_slot_fn)(xmpp_session *s, xmpp_iq_status status, int 
  * @return ::XMPP_OK; ::XMPP_ERR_INVALID (bad arguments); or as
  *         xmpp_session_send_iq(); on error the callback does not fire.
  */
-XMPP_EXTERN int xmpp_upload_request_slot(xmpp_session *s, const char *service,
-                                         const char *filename, uint64_t size,
-                                         const char *content_type, unsigned flags,
+XMPP_EXTERN int xmpp_upload_request_slot(xmpp_session *s, const char *service, const char *filename,
+                                         uint64_t size, const char *content_type, unsigned flags,
                                          unsigned timeout_ms, xmpp_upload_slot_fn cb,
                                          void *user_data);
 
@@ -207,8 +204,7 @@ typedef void (*xmpp_upload_progress_fn)(xmpp_upload *up, uint64_t sent, uint64_t
  * @param http_status the HTTP status code, or 0 when none arrived.
  * @param user_data passed back to the callback.
  */
-typedef void (*xmpp_upload_done_fn)(xmpp_upload *up, int err, long http_status,
-                                    void *user_data);
+typedef void (*xmpp_upload_done_fn)(xmpp_upload *up, int err, long http_status, void *user_data);
 
 /**
  * Creates a transfer for a slot on a client's loop.
@@ -220,8 +216,7 @@ typedef void (*xmpp_upload_done_fn)(xmpp_upload *up, int err, long http_status,
  * @return ::XMPP_OK; ::XMPP_ERR_INVALID; ::XMPP_ERR_NOMEM;
  *         ::XMPP_ERR_UNSUPPORTED (built without libcurl).
  */
-XMPP_EXTERN int xmpp_upload_new(xmpp_upload **out, xmpp_client *c,
-                                const xmpp_upload_slot *slot);
+XMPP_EXTERN int xmpp_upload_new(xmpp_upload **out, xmpp_client *c, const xmpp_upload_slot *slot);
 
 /**
  * Sets the trust anchors for the HTTPS server's certificate; without it
@@ -263,8 +258,7 @@ XMPP_EXTERN int xmpp_upload_set_callbacks(xmpp_upload *up, xmpp_upload_progress_
  *         the file); ::XMPP_ERR_STATE (already started); ::XMPP_ERR_NOMEM.
  *         On error the completion callback does not fire.
  */
-XMPP_EXTERN int xmpp_upload_start_file(xmpp_upload *up, const char *path,
-                                       const char *content_type);
+XMPP_EXTERN int xmpp_upload_start_file(xmpp_upload *up, const char *path, const char *content_type);
 
 /**
  * Starts the PUT of bytes in memory, as xmpp_upload_start_file().
