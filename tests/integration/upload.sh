@@ -39,8 +39,9 @@ STARTED=()
 cleanup() {
   local rc=$? s
   trap - EXIT INT TERM HUP
+  wait 2>/dev/null # a server still starting (bounded by its timeout)
   for s in "${STARTED[@]}"; do
-    "$SERVERS/$s.sh" stop "$WORK/$s" >/dev/null 2>&1
+    [ -n "$s" ] && "$SERVERS/$s.sh" stop "$WORK/$s" >/dev/null 2>&1
   done
   rm -rf "$WORK"
   exit "$rc"
@@ -57,18 +58,32 @@ bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # a random file of $2 bytes
 mkfile() { head -c "$2" /dev/urandom >"$1"; }
 
+installed() {
+  case $1 in
+    prosody) command -v prosody >/dev/null ;;
+    ejabberd) [ -x /usr/sbin/ejabberdctl ] ;;
+  esac
+}
+
+# Both servers start at once (in the background), each exactly once.
+# Prosody answers HTTP requests for 127.0.0.1 from the VirtualHost: its
+# upload component gets its own loopback name (tests/servers/README.md).
+start_server() {
+  START_TIMEOUT=${START_TIMEOUT:-50} PROSODY_PUSH=1 PROSODY_UPLOAD_HOST=localhost timeout -k 5 70 \
+    "$SERVERS/$1.sh" start "$WORK/$1" >"$WORK/$1-server.log" 2>&1
+  echo $? >"$WORK/$1-started"
+}
+
 run_server() {
   local srv=$1 dir=$WORK/$1 url rc
-  case $srv in
-    prosody) command -v prosody >/dev/null || { echo "upload: prosody is not installed: not tested"; return 2; } ;;
-    ejabberd) [ -x /usr/sbin/ejabberdctl ] || { echo "upload: ejabberd is not installed: not tested"; return 2; } ;;
-  esac
-  # Prosody answers HTTP requests for 127.0.0.1 from the VirtualHost: its
-  # upload component gets its own loopback name (tests/servers/README.md)
-  if ! PROSODY_PUSH=1 PROSODY_UPLOAD_HOST=localhost timeout -k 5 60 "$SERVERS/$srv.sh" start "$dir" >"$WORK/$srv-server.log" 2>&1; then
+  if ! installed "$srv"; then
+    echo "upload: $srv is not installed: not tested"
+    return 2
+  fi
+  wait "${SPID[$srv]}"
+  if [ "$(cat "$WORK/$srv-started" 2>/dev/null)" != 0 ]; then
     bad "$srv did not start"; tail -20 "$WORK/$srv-server.log"; return 1
   fi
-  STARTED+=("$srv")
   # shellcheck disable=SC1090
   . "$dir/env"
   export ALICE_PASSWORD
@@ -97,6 +112,18 @@ run_server() {
     ok "$srv: no progress output when stderr is not a terminal"
   else
     bad "$srv: progress printed to a non-terminal"
+  fi
+
+  # 1b. on a terminal (script(1) gives it one), progress goes to stderr
+  if command -v script >/dev/null; then
+    # shellcheck disable=SC2016
+    timeout -k 2 25 script -qec "$(printf '%q ' "$CLI" "${common[@]}" upload --allow-http "$WORK/$srv.bin")" \
+      /dev/null >"$WORK/$srv.tty" 2>&1 </dev/null
+    if grep -q 'uploaded 307200 of 307200 bytes (100%)' "$WORK/$srv.tty"; then
+      ok "$srv: progress on stderr when it is a terminal"
+    else
+      bad "$srv: no progress on a terminal"; tail -c 600 "$WORK/$srv.tty"
+    fi
   fi
 
   # 2. the same service without --allow-http: the http:// slot is refused
@@ -149,6 +176,14 @@ run_server() {
   fi
 }
 
+declare -A SPID
+for s in prosody ejabberd; do
+  if installed "$s"; then
+    STARTED+=("$s")
+    start_server "$s" &
+    SPID[$s]=$!
+  fi
+done
 tested=0
 for s in prosody ejabberd; do
   run_server "$s"
