@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
+#include <gnutls/gnutls.h>
 
 #include <xmpp/xmpp.h>
 #include <xmpp/client.h>
@@ -877,6 +878,8 @@ static void test_push(void **state) {
 struct httpd {
     int lfd;
     unsigned port;
+    const char *certdir; /* HTTPS with certdir/server.pem, else plain HTTP */
+    int handshake_ok;
     const char *response; /* NULL: read the request, then wait for the close */
     char req[262144];
     size_t req_len;
@@ -887,14 +890,37 @@ static void *httpd_main(void *arg) {
     struct httpd *h = arg;
     int fd = accept(h->lfd, NULL, NULL);
     size_t want = (size_t)-1;
+    gnutls_session_t tls = NULL;
+    gnutls_certificate_credentials_t cred = NULL;
     if (fd < 0)
         return NULL;
+    if (h->certdir) {
+        char crt[512], key[512];
+        int rc;
+        snprintf(crt, sizeof(crt), "%s/server.pem", h->certdir);
+        snprintf(key, sizeof(key), "%s/server-key.pem", h->certdir);
+        if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
+            gnutls_certificate_set_x509_key_file(cred, crt, key, GNUTLS_X509_FMT_PEM) < 0 ||
+            gnutls_init(&tls, GNUTLS_SERVER) < 0 || gnutls_set_default_priority(tls) < 0 ||
+            gnutls_credentials_set(tls, GNUTLS_CRD_CERTIFICATE, cred) < 0)
+            goto out;
+        gnutls_transport_set_int(tls, fd);
+        do
+            rc = gnutls_handshake(tls);
+        while (rc < 0 && !gnutls_error_is_fatal(rc));
+        if (rc < 0)
+            goto out; /* the client refused the certificate */
+        h->handshake_ok = 1;
+    }
     for (;;) {
         ssize_t r;
         char *end = NULL;
         if (h->req_len == sizeof(h->req) - 1)
             break;
-        r = read(fd, h->req + h->req_len, sizeof(h->req) - 1 - h->req_len);
+        if (tls)
+            r = gnutls_record_recv(tls, h->req + h->req_len, sizeof(h->req) - 1 - h->req_len);
+        else
+            r = read(fd, h->req + h->req_len, sizeof(h->req) - 1 - h->req_len);
         if (r <= 0)
             break;
         h->req_len += (size_t)r;
@@ -906,17 +932,27 @@ static void *httpd_main(void *arg) {
         if (want != (size_t)-1 && h->req_len >= want && h->response)
             break;
     }
-    if (h->response)
+    if (h->response && tls)
+        (void)gnutls_record_send(tls, h->response, strlen(h->response));
+    else if (h->response)
         (void)!write(fd, h->response, strlen(h->response));
+    if (tls)
+        (void)gnutls_bye(tls, GNUTLS_SHUT_WR);
+out:
+    if (tls)
+        gnutls_deinit(tls);
+    if (cred)
+        gnutls_certificate_free_credentials(cred);
     close(fd);
     return NULL;
 }
 
-static void httpd_start(struct httpd *h, const char *response) {
+static void httpd_start_tls(struct httpd *h, const char *response, const char *certdir) {
     struct sockaddr_in a;
     socklen_t l = sizeof(a);
     memset(h, 0, sizeof(*h));
     h->response = response;
+    h->certdir = certdir;
     h->lfd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(h->lfd >= 0);
     memset(&a, 0, sizeof(a));
@@ -927,6 +963,22 @@ static void httpd_start(struct httpd *h, const char *response) {
     assert_int_equal(getsockname(h->lfd, (struct sockaddr *)&a, &l), 0);
     h->port = ntohs(a.sin_port);
     assert_int_equal(pthread_create(&h->th, NULL, httpd_main, h), 0);
+}
+
+static void httpd_start(struct httpd *h, const char *response) {
+    httpd_start_tls(h, response, NULL);
+}
+
+/* Lets a server thread that nobody will talk to end. */
+static void httpd_poke(struct httpd *h) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((unsigned short)h->port);
+    assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    close(s);
 }
 
 static void httpd_stop(struct httpd *h) {
@@ -959,16 +1011,16 @@ static void on_xfer_done(xmpp_upload *up, int err, long status, void *ud) {
     r->status = status;
 }
 
-/* A slot for http://127.0.0.1:PORT/put with the given headers. */
-static xmpp_upload_slot *local_slot(struct fix **fp, unsigned port, uint64_t size) {
+/* A slot for BASE:PORT/put/f.txt with an allowed and a foreign header. */
+static xmpp_upload_slot *slot_at(struct fix **fp, const char *base, unsigned port, uint64_t size) {
     struct slot_seen r;
     char payload[1024];
     snprintf(payload, sizeof(payload),
-             "<slot xmlns='urn:xmpp:http:upload:0'><put url='http://127.0.0.1:%u/put/f.txt'>"
+             "<slot xmlns='urn:xmpp:http:upload:0'><put url='%s:%u/put/f.txt'>"
              "<header name='Authorization'>Bearer t0ken</header>"
              "<header name='X-Evil'>injected</header></put>"
-             "<get url='http://127.0.0.1:%u/get/f.txt'/></slot>",
-             port, port);
+             "<get url='%s:%u/get/f.txt'/></slot>",
+             base, port, base, port);
     memset(&r, 0, sizeof(r));
     {
         struct fix *f = login("alice@example.com", "alice@example.com/r");
@@ -985,6 +1037,10 @@ static xmpp_upload_slot *local_slot(struct fix **fp, unsigned port, uint64_t siz
     assert_int_equal(r.err, XMPP_OK);
     assert_non_null(r.slot);
     return r.slot;
+}
+
+static xmpp_upload_slot *local_slot(struct fix **fp, unsigned port, uint64_t size) {
+    return slot_at(fp, "http://127.0.0.1", port, size);
 }
 
 /* Drives the client's loop until the transfer completed (at most 10 s). */
@@ -1163,6 +1219,85 @@ static void test_transfer_failures(void **state) {
     xmpp_ctx_free(ctx);
 }
 
+/* HTTPS: the server's certificate is verified against the CA file given
+ * (a test PKI for "localhost" from tests/certs/gen-certs.sh), and refused
+ * with the system store or under another name. */
+static void test_transfer_https(void **state) {
+    static struct httpd h;
+    static char data[5000];
+    char certdir[] = "/tmp/libxmpp-upload-XXXXXX", cmd[1024], ca[600];
+    const char *top = getenv("top_srcdir");
+    struct xfer_seen r;
+    struct fix *f;
+    xmpp_ctx *ctx;
+    xmpp_client *c;
+    xmpp_upload *up;
+    xmpp_upload_slot *slot;
+    int i, rc;
+    (void)state;
+    assert_int_equal(xmpp_ctx_new(&ctx, NULL), XMPP_OK);
+    c = client_new(ctx);
+    httpd_start(&h, "x"); /* only to probe for libcurl */
+    slot = local_slot(&f, h.port, 1);
+    rc = xmpp_upload_new(&up, c, slot);
+    xmpp_upload_free(up);
+    xmpp_upload_slot_free(slot);
+    fix_free(f);
+    httpd_poke(&h);
+    httpd_stop(&h);
+    if (rc == XMPP_ERR_UNSUPPORTED) {
+        xmpp_client_free(c);
+        xmpp_ctx_free(ctx);
+        skip();
+    }
+    assert_non_null(mkdtemp(certdir));
+    snprintf(cmd, sizeof(cmd), "sh '%s/tests/certs/gen-certs.sh' '%s' localhost >/dev/null 2>&1",
+             top ? top : ".", certdir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", certdir);
+    memset(data, 'z', sizeof(data));
+    for (i = 0; i < 3; i++) {
+        /* 0: the test CA, the right name; 1: the system store; 2: the test
+         * CA but the URL names 127.0.0.1, which the certificate does not */
+        httpd_start_tls(&h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", certdir);
+        slot =
+            slot_at(&f, i == 2 ? "https://127.0.0.1" : "https://localhost", h.port, sizeof(data));
+        assert_int_equal(xmpp_upload_new(&up, c, slot), XMPP_OK);
+        memset(&r, 0, sizeof(r));
+        if (i != 1)
+            assert_int_equal(xmpp_upload_set_cafile(up, ca), XMPP_OK);
+        xmpp_upload_set_callbacks(up, NULL, on_xfer_done, &r);
+        assert_int_equal(xmpp_upload_start_data(up, data, sizeof(data), NULL), XMPP_OK);
+        assert_int_equal(xmpp_upload_set_cafile(up, ca), XMPP_ERR_STATE);
+        run_until(c, &r);
+        assert_int_equal(r.done, 1);
+        if (i == 0) {
+            assert_int_equal(r.err, XMPP_OK);
+            assert_int_equal(r.status, 200);
+        } else {
+            assert_int_equal(r.err, XMPP_ERR_HTTP);
+            assert_int_equal(r.status, 0);
+            assert_non_null(xmpp_upload_error(up));
+        }
+        xmpp_upload_free(up);
+        httpd_stop(&h);
+        /* an unverified server gets not a byte of the request (nor the
+         * Authorization header); curl may check after the handshake */
+        assert_int_equal(h.req_len == 0, i != 0);
+        if (i == 0) {
+            assert_int_equal(h.handshake_ok, 1);
+            assert_non_null(strstr(h.req, "PUT /put/f.txt HTTP/1.1\r\n"));
+            assert_non_null(strstr(h.req, "\r\nAuthorization: Bearer t0ken\r\n"));
+        }
+        xmpp_upload_slot_free(slot);
+        fix_free(f);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
+    assert_int_equal(system(cmd), 0);
+    xmpp_client_free(c);
+    xmpp_ctx_free(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slot_ok),           cmocka_unit_test(test_slot_hostile),
@@ -1172,6 +1307,7 @@ int main(void) {
         cmocka_unit_test(test_oob_received),      cmocka_unit_test(test_sources),
         cmocka_unit_test(test_transfer_args),     cmocka_unit_test(test_push),
         cmocka_unit_test(test_transfer_put),      cmocka_unit_test(test_transfer_failures),
+        cmocka_unit_test(test_transfer_https),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
