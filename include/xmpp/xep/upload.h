@@ -211,7 +211,10 @@ typedef void (*xmpp_upload_done_fn)(xmpp_upload *up, int err, long http_status, 
  * @param out receives the transfer; free with xmpp_upload_free().
  * @param c the client whose socket and timer hooks drive the transfer
  *        (must outlive it, or the transfer ends cancelled when the client
- *        is freed).
+ *        is freed). The transfer needs the application to keep driving
+ *        the client: xmpp_client_run_once() stops polling once the XMPP
+ *        session has ended (::XMPP_ERR_CLOSED), so finish or cancel
+ *        transfers before closing the session.
  * @param slot the slot (copied).
  * @return ::XMPP_OK; ::XMPP_ERR_INVALID; ::XMPP_ERR_NOMEM;
  *         ::XMPP_ERR_UNSUPPORTED (built without libcurl).
