@@ -7,6 +7,7 @@
  *   xmpp-cli [options] ping [JID]
  *   xmpp-cli [options] version JID
  *   xmpp-cli [options] disco JID
+ *   xmpp-cli [options] upload [--type MIME] [--allow-http] FILE   (prints the GET URL)
  *
  * Exit codes: 0 ok, 1 other failure (e.g. an error reply), 2 usage,
  * 3 DNS or TCP, 4 TLS, 5 authentication, 6 stream error or protocol
@@ -28,6 +29,8 @@
 #include <time.h>
 
 #include <xmpp/xmpp.h>
+#include <xmpp/xep/upload.h>
+#include <sys/stat.h>
 
 enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_NET = 3, EX_TLS = 4, EX_AUTH = 5,
        EX_STREAM = 6, EX_TIMEOUT = 7 };
@@ -80,7 +83,7 @@ static void usage(void) {
             "                [--proxy socks5://[USER:PASS@]HOST:PORT|http://... | --proxy-env VAR]\n"
             "                [-v] COMMAND ...\n"
             "commands: send TO TEXT... | send TO --stdin | listen [--count N] | ping [JID] |\n"
-            "          version JID | disco JID\n"
+            "          version JID | disco JID | upload [--type MIME] [--allow-http] FILE\n"
             "The JID may also come from XMPP_JID, the password from --password-env or a file.\n");
 }
 
@@ -580,6 +583,109 @@ static void read_stdin(struct cli *c) {
     feed_lines(c);
 }
 
+/* ---- upload FILE: XEP-0363 discovery, slot, HTTP PUT on the client's own
+ * loop; the GET URL on stdout, progress on stderr only when it is a
+ * terminal. */
+static struct {
+    const char *path, *type, *cafile;
+    char *get_url;
+    uint64_t size;
+    int allow_http;
+    xmpp_upload *up;
+} upl;
+
+static void upl_fail(struct cli *c, int code, const char *what, const char *why) {
+    fprintf(stderr, "xmpp-cli: upload: %s%s%s\n", what, why ? ": " : "", why ? why : "");
+    c->done = 1;
+    c->exit_code = code;
+}
+
+static void upl_progress(xmpp_upload *up, uint64_t sent, uint64_t total, void *ud) {
+    (void)up;
+    (void)ud;
+    if (isatty(2))
+        fprintf(stderr, "\rxmpp-cli: uploaded %llu of %llu bytes (%u%%)%s",
+                (unsigned long long)sent, (unsigned long long)total,
+                total ? (unsigned)(sent * 100 / total) : 100u, sent == total ? "\n" : "");
+}
+
+static void upl_done(xmpp_upload *up, int err, long http_status, void *ud) {
+    struct cli *c = ud;
+    if (err == XMPP_OK) {
+        printf("%s\n", upl.get_url);
+        fflush(stdout);
+        c->done = 1;
+        c->exit_code = EX_OK;
+    } else {
+        /* no HTTP answer: network or TLS failure; an HTTP status: refused */
+        upl_fail(c, http_status ? EX_FAIL : EX_NET, "the HTTP PUT failed",
+                 xmpp_upload_error(up) ? xmpp_upload_error(up) : xmpp_strerror(err));
+    }
+    upl.up = NULL;
+    xmpp_upload_free(up);
+    free(upl.get_url);
+    upl.get_url = NULL;
+}
+
+static void upl_slot(xmpp_session *s, xmpp_iq_status status, int err, xmpp_upload_slot *slot,
+                     xmpp_stanza *error, void *ud) {
+    struct cli *c = ud;
+    int rc;
+    (void)s;
+    if (status == XMPP_IQ_CANCELLED)
+        return; /* the session ended: its cause decides */
+    if (status == XMPP_IQ_TIMEOUT) {
+        upl_fail(c, EX_TIMEOUT, "no answer to the slot request", NULL);
+    } else if (status == XMPP_IQ_ERROR) {
+        uint64_t max = xmpp_upload_error_max_size(error);
+        print_error_reply(error);
+        if (max)
+            fprintf(stderr, "xmpp-cli: upload: the service takes at most %llu bytes\n",
+                    (unsigned long long)max);
+        upl_fail(c, EX_FAIL, "slot refused", NULL);
+    } else if (err != XMPP_OK) {
+        upl_fail(c, EX_FAIL, "unusable slot", xmpp_strerror(err));
+    } else if ((rc = xmpp_upload_new(&upl.up, c->client, slot)) != XMPP_OK ||
+               (upl.cafile && (rc = xmpp_upload_set_cafile(upl.up, upl.cafile)) != XMPP_OK) ||
+               (rc = xmpp_upload_allow_http(upl.up, upl.allow_http)) != XMPP_OK ||
+               (rc = xmpp_upload_set_callbacks(upl.up, upl_progress, upl_done, c)) != XMPP_OK ||
+               (rc = xmpp_upload_start_file(upl.up, upl.path, upl.type)) != XMPP_OK) {
+        xmpp_upload_free(upl.up);
+        upl.up = NULL;
+        upl_fail(c, EX_FAIL, "cannot start the transfer", xmpp_strerror(rc));
+    } else if ((upl.get_url = strdup(xmpp_upload_slot_get_url(slot))) == NULL) {
+        xmpp_upload_free(upl.up); /* fires upl_done: cancelled */
+    }
+    xmpp_upload_slot_free(slot);
+}
+
+static void upl_service(xmpp_session *s, xmpp_iq_status status, const char *service, uint64_t max,
+                        void *ud) {
+    struct cli *c = ud;
+    const char *name = strrchr(upl.path, '/') ? strrchr(upl.path, '/') + 1 : upl.path;
+    int rc;
+    if (status == XMPP_IQ_CANCELLED)
+        return;
+    if (status == XMPP_IQ_TIMEOUT) {
+        upl_fail(c, EX_TIMEOUT, "no answer to the service discovery", NULL);
+        return;
+    }
+    if (status != XMPP_IQ_RESULT || service == NULL) {
+        upl_fail(c, EX_FAIL, "the server offers no upload service", NULL);
+        return;
+    }
+    if (max && upl.size > max) {
+        fprintf(stderr, "xmpp-cli: upload: %s takes at most %llu bytes\n", service,
+                (unsigned long long)max);
+        upl_fail(c, EX_FAIL, "file too large", NULL);
+        return;
+    }
+    rc = xmpp_upload_request_slot(s, service, name, upl.size, upl.type,
+                                  upl.allow_http ? XMPP_UPLOAD_ALLOW_HTTP : 0, 0, upl_slot, c);
+    if (rc != XMPP_OK)
+        upl_fail(c, EX_FAIL, "cannot request a slot", xmpp_strerror(rc));
+}
+
 static void on_ready(xmpp_session *s, const char *jid, void *ud) {
     struct cli *c = ud;
     int rc = XMPP_OK, first = !c->ready;
@@ -619,6 +725,8 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
         rc = send_query(c, c->args[0], "query", "jabber:iq:version");
     } else if (strcmp(c->command, "disco") == 0) {
         rc = send_query(c, c->args[0], "query", "http://jabber.org/protocol/disco#info");
+    } else if (strcmp(c->command, "upload") == 0 && first) {
+        rc = xmpp_upload_discover(s, 0, upl_service, c);
     }
     if (rc != XMPP_OK) {
         fprintf(stderr, "xmpp-cli: %s\n", xmpp_strerror(rc));
@@ -918,6 +1026,25 @@ int main(int argc, char **argv) {
     } else if (strcmp(c.command, "ping") == 0) {
         if (c.nargs > 1)
             die(EX_USAGE, "usage: ping [JID]");
+    } else if (strcmp(c.command, "upload") == 0) {
+        struct stat st;
+        int j;
+        for (j = 0; j < c.nargs; j++) {
+            if (strcmp(c.args[j], "--allow-http") == 0)
+                upl.allow_http = 1;
+            else if (strcmp(c.args[j], "--type") == 0 && j + 1 < c.nargs)
+                upl.type = c.args[++j];
+            else if (upl.path == NULL && c.args[j][0] != '-')
+                upl.path = c.args[j];
+            else
+                die(EX_USAGE, "usage: upload [--type MIME] [--allow-http] FILE");
+        }
+        if (upl.path == NULL)
+            die(EX_USAGE, "usage: upload [--type MIME] [--allow-http] FILE");
+        if (stat(upl.path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+            die(EX_USAGE, "cannot upload %s: not a readable, non-empty file", upl.path);
+        upl.size = (uint64_t)st.st_size;
+        upl.cafile = cafile; /* the HTTPS server is checked against the same CA */
     } else if (strcmp(c.command, "version") == 0 || strcmp(c.command, "disco") == 0) {
         if (c.nargs != 1)
             die(EX_USAGE, "usage: %s JID", c.command);

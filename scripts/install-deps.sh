@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential autoconf automake libtool autoconf-archive pkg-config
   libxml2-dev libgnutls28-dev libgsasl-dev libidn2-dev libunistring-dev
-  zlib1g-dev libc-ares-dev libcmocka-dev
+  zlib1g-dev libc-ares-dev libcmocka-dev libcurl4-gnutls-dev
   clang libclang-rt-14-dev valgrind doxygen gnutls-bin libstrophe-dev openssl
   python3 prosody prosody-modules lua-sec ejabberd python3-slixmpp
   libglib2.0-dev libuv1-dev dante-server tinyproxy"

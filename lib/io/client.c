@@ -23,13 +23,15 @@
 #include <gnutls/crypto.h>
 #include <xmpp/client.h>
 #include <xmpp/jid.h>
+#include <xmpp/sys/io.h>
 
 #include "session/session_int.h"
 #include "transport/proxy.h"
 
 #define MAX_TARGETS 16       /* RES-06: SRV records considered */
 #define MAX_ADDRS 16         /* addresses raced per target */
-#define MAX_FDS (MAX_ADDRS + 8)
+#define MAX_SOURCES        8          /* xmpp_client_add_source() */
+#define MAX_FDS            (MAX_ADDRS + 8 + 2 * MAX_SOURCES)
 #define HE_DELAY_MS 250      /* RFC 8305 §5: connection attempt delay */
 #define CONNECT_TIMEOUT_MS 10000
 #define MAX_HOPS 3           /* see-other-host redirects followed */
@@ -63,7 +65,17 @@ typedef struct attempt {
 typedef struct watched {
     int fd;
     int events;
+    unsigned long owner; /* 0: the client itself, else a source's handle */
 } watched;
+
+/* An I/O source added with xmpp_client_add_source() (an HTTP upload). */
+typedef struct source {
+    unsigned long id; /* 0: free slot */
+    xmpp_source_action_fn action;
+    xmpp_source_timeout_fn timeout;
+    xmpp_source_detach_fn detach;
+    void *ud;
+} source;
 
 /* C_WAIT: between connections, waiting for the reconnect backoff;
  * C_PROXY: connected to the proxy, its handshake in progress */
@@ -97,6 +109,8 @@ struct xmpp_client {
     int fd; /* the winning socket */
     watched watch[MAX_FDS];
     size_t nwatch;
+    source sources[MAX_SOURCES];
+    unsigned long next_source_id;
     xmpp_socket_fn sock_fn;
     void *sock_ud;
     xmpp_timer_fn timer_fn;
@@ -154,20 +168,25 @@ static uint64_t now_ms(void) {
 }
 
 /* ---- descriptor bookkeeping: tells the application what to watch */
-static void watch_set(xmpp_client *c, int fd, int events) {
+static int watch_owned(xmpp_client *c, unsigned long owner, int fd, int events) {
     size_t i;
     for (i = 0; i < c->nwatch; i++)
         if (c->watch[i].fd == fd)
             break;
     if (i == c->nwatch) {
-        if (events == XMPP_IO_NONE || c->nwatch == MAX_FDS)
-            return;
+        if (events == XMPP_IO_NONE)
+            return XMPP_OK;
+        if (c->nwatch == MAX_FDS)
+            return XMPP_ERR_LIMIT;
         c->watch[c->nwatch].fd = fd;
         c->watch[c->nwatch].events = -1;
+        c->watch[c->nwatch].owner = owner;
         c->nwatch++;
     }
+    if (c->watch[i].owner != owner)
+        return XMPP_ERR_INVALID;
     if (c->watch[i].events == events)
-        return;
+        return XMPP_OK;
     if (events == XMPP_IO_NONE) {
         c->watch[i] = c->watch[--c->nwatch];
     } else {
@@ -175,6 +194,24 @@ static void watch_set(xmpp_client *c, int fd, int events) {
     }
     if (c->sock_fn)
         c->sock_fn(c, fd, events, c->sock_ud);
+    return XMPP_OK;
+}
+
+static void watch_set(xmpp_client *c, int fd, int events) {
+    (void)watch_owned(c, 0, fd, events);
+}
+
+static int drop_source(xmpp_client *c, unsigned long handle);
+
+/* The source that watches fd, or NULL. */
+static source *fd_source(xmpp_client *c, int fd) {
+    size_t i, j;
+    for (i = 0; i < c->nwatch; i++)
+        if (c->watch[i].fd == fd && c->watch[i].owner != 0)
+            for (j = 0; j < MAX_SOURCES; j++)
+                if (c->sources[j].id == c->watch[i].owner)
+                    return &c->sources[j];
+    return NULL;
 }
 
 static void ares_sock_cb(void *data, ares_socket_t fd, int readable, int writable) {
@@ -1103,6 +1140,14 @@ void xmpp_client_free(xmpp_client *c) {
     size_t i;
     if (c == NULL || c->in_action)
         return;
+    for (i = 0; i < MAX_SOURCES; i++) {
+        source src = c->sources[i];
+        if (src.id == 0)
+            continue;
+        (void)drop_source(c, src.id);
+        if (src.detach)
+            src.detach(c, src.ud); /* the source's completions fire here */
+    }
     ares_down(c);
     close_attempts(c, -1);
     if (c->fd >= 0) {
@@ -1225,7 +1270,7 @@ int xmpp_client_set_timer_fn(xmpp_client *c, xmpp_timer_fn fn, void *ud) {
     return XMPP_OK;
 }
 
-static long next_timeout(xmpp_client *c) {
+static long core_timeout(xmpp_client *c) {
     uint64_t now = now_ms(), d = UINT64_MAX;
     struct timeval tv, *tvp;
     /* Ended but not yet reported (the end came from xmpp_client_connect()
@@ -1254,6 +1299,21 @@ static long next_timeout(xmpp_client *c) {
     if (d == UINT64_MAX)
         return -1;
     return d <= now ? 0 : (long)(d - now);
+}
+
+/* The client's own next wake-up, or an earlier one of a source. */
+static long next_timeout(xmpp_client *c) {
+    long t = core_timeout(c);
+    size_t i;
+    for (i = 0; i < MAX_SOURCES; i++) {
+        long st;
+        if (c->sources[i].id == 0 || c->sources[i].timeout == NULL)
+            continue;
+        st = c->sources[i].timeout(c, c->sources[i].ud);
+        if (st >= 0 && (t < 0 || st < t))
+            t = st;
+    }
+    return t;
 }
 
 static void update_timer(xmpp_client *c) {
@@ -1479,13 +1539,17 @@ int xmpp_client_connect(xmpp_client *c) {
 
 int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
     uint64_t now;
+    size_t si;
     if (c == NULL)
         return XMPP_ERR_INVALID;
     if (c->in_action)
         return XMPP_ERR_RECURSIVE;
     c->in_action++;
     now = now_ms();
-    if (fd >= 0 && fd == c->fd && c->state == C_PROXY) {
+    if (fd >= 0 && fd_source(c, fd) != NULL) {
+        source *src = fd_source(c, fd);
+        src->action(c, fd, events, src->ud);
+    } else if (fd >= 0 && fd == c->fd && c->state == C_PROXY) {
         proxy_io(c, events);
     } else if (fd >= 0 && fd == c->fd) {
         if (events & (XMPP_IO_IN | XMPP_IO_ERROR))
@@ -1530,6 +1594,9 @@ int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
             xmpp_session_handle_timeout(c->session, now);
         if (c->state == C_WAIT && now >= c->rc_at)
             reconnect_now(c);
+        for (si = 0; si < MAX_SOURCES; si++)
+            if (c->sources[si].id != 0) /* each source checks its own deadline */
+                c->sources[si].action(c, -1, 0, c->sources[si].ud);
     }
     after_io(c);
     c->in_action--;
@@ -1679,4 +1746,69 @@ int xmpp_client_stats(const xmpp_client *c, unsigned long *reconnects, unsigned 
 
 const char *xmpp_client_error(const xmpp_client *c) {
     return (c && c->err[0]) ? c->err : NULL;
+}
+
+/* ---- I/O sources of other protocols on the same loop (xmpp/sys/io.h) */
+int xmpp_client_add_source(xmpp_client *c, xmpp_source_action_fn action,
+                           xmpp_source_timeout_fn timeout, xmpp_source_detach_fn detach,
+                           void *user_data, unsigned long *handle) {
+    size_t i;
+    if (c == NULL || action == NULL || handle == NULL)
+        return XMPP_ERR_INVALID;
+    for (i = 0; i < MAX_SOURCES; i++)
+        if (c->sources[i].id == 0)
+            break;
+    if (i == MAX_SOURCES)
+        return XMPP_ERR_LIMIT;
+    c->sources[i].id = ++c->next_source_id;
+    c->sources[i].action = action;
+    c->sources[i].timeout = timeout;
+    c->sources[i].detach = detach;
+    c->sources[i].ud = user_data;
+    *handle = c->sources[i].id;
+    return XMPP_OK;
+}
+
+/* Forgets a source and unwatches its descriptors. */
+static int drop_source(xmpp_client *c, unsigned long handle) {
+    size_t i;
+    for (i = 0; i < MAX_SOURCES; i++)
+        if (c->sources[i].id == handle)
+            break;
+    if (i == MAX_SOURCES)
+        return XMPP_ERR_NOT_FOUND;
+    memset(&c->sources[i], 0, sizeof(c->sources[i]));
+    for (i = c->nwatch; i-- > 0;)
+        if (c->watch[i].owner == handle)
+            (void)watch_owned(c, handle, c->watch[i].fd, XMPP_IO_NONE);
+    return XMPP_OK;
+}
+
+int xmpp_client_remove_source(xmpp_client *c, unsigned long handle) {
+    int rc;
+    if (c == NULL || handle == 0)
+        return XMPP_ERR_INVALID;
+    if ((rc = drop_source(c, handle)) != XMPP_OK)
+        return rc;
+    return xmpp_client_source_changed(c);
+}
+
+int xmpp_client_source_watch(xmpp_client *c, unsigned long handle, int fd, int events) {
+    size_t i;
+    if (c == NULL || handle == 0 || fd < 0 || (events & ~(XMPP_IO_IN | XMPP_IO_OUT)) != 0)
+        return XMPP_ERR_INVALID;
+    for (i = 0; i < MAX_SOURCES; i++)
+        if (c->sources[i].id == handle)
+            break;
+    if (i == MAX_SOURCES)
+        return XMPP_ERR_NOT_FOUND;
+    return watch_owned(c, handle, fd, events);
+}
+
+int xmpp_client_source_changed(xmpp_client *c) {
+    if (c == NULL)
+        return XMPP_ERR_INVALID;
+    if (!c->in_action)
+        update_timer(c); /* inside socket_action, after_io() does it */
+    return XMPP_OK;
 }
