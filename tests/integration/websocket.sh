@@ -9,8 +9,12 @@
 #   - a wrong path is refused with a clear error (HTTP status), exit 6;
 #   - ws:// without --allow-plaintext is a usage error (exit 2), and so is
 #     an unknown --transport.
-# The servers are started once each, in parallel. wss:// is not covered:
-# the harness serves HTTP without TLS (the unit tests cover wss setup).
+# wss:// against Prosody (started with PROSODY_HTTPS=1: an HTTPS port with
+# the test certificate): login and send with the URL's host (the domain)
+# as reference identity, and a URL naming 127.0.0.1 is refused as a
+# certificate name mismatch (exit 4). ejabberd's harness has no TLS HTTP
+# listener: ws:// only there.
+# The servers are started once each, in parallel.
 #
 # Run by `make check`; skips (77) without root, with XMPP_TESTS_QUICK, or
 # without either server (a missing one is reported and the other tested).
@@ -54,7 +58,7 @@ bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # both servers come up at the same time
 declare -A spid
 for srv in "${have[@]}"; do
-  timeout -k 5 60 "$SERVERS/$srv.sh" start "$WORK/$srv" >"$WORK/$srv-start.log" 2>&1 &
+  PROSODY_HTTPS=1 timeout -k 5 60 "$SERVERS/$srv.sh" start "$WORK/$srv" >"$WORK/$srv-start.log" 2>&1 &
   spid[$srv]=$!
 done
 started=()
@@ -89,7 +93,34 @@ run_server() {
       --transport websocket --url "ws://127.0.0.1:$XMPP_HTTP_PORT/no-such-endpoint" \
       --allow-plaintext --timeout 10 send "$BOB_JID" x >/dev/null 2>"$w/wrong.err" </dev/null
     echo $? >"$w/wrong.rc"
+    if [ -n "${XMPP_WEBSOCKET_TLS_URL:-}" ]; then
+      # wss: TLS under HTTP, the certificate checked against the URL's host
+      timeout -k 2 20 "$CLI" --jid "$ALICE_JID" --password-env ALICE_PASSWORD \
+        --transport websocket --url "$XMPP_WEBSOCKET_TLS_URL" --cafile "$XMPP_CAFILE" \
+        --server "127.0.0.1:$XMPP_HTTPS_PORT" --timeout 10 -v \
+        send "$BOB_JID" "over wss" >/dev/null 2>"$w/wss.err" </dev/null
+      echo $? >"$w/wss.rc"
+      timeout -k 2 20 "$CLI" --jid "$ALICE_JID" --password-env ALICE_PASSWORD \
+        --transport websocket --url "wss://127.0.0.1:$XMPP_HTTPS_PORT/xmpp-websocket" \
+        --cafile "$XMPP_CAFILE" --timeout 10 send "$BOB_JID" x >/dev/null 2>"$w/wssbad.err" </dev/null
+      echo $? >"$w/wssbad.rc"
+    fi
   )
+  if [ -f "$w/wss.rc" ]; then
+    rc=$(cat "$w/wss.rc")
+    if [ "$rc" = 0 ] && grep -q 'websocket: upgraded' "$w/wss.err" &&
+      grep -q 'xmpp-cli: logged in as' "$w/wss.err"; then
+      ok "$srv: wss:// login and send, certificate verified for the URL's host"
+    else
+      bad "$srv: wss:// exit $rc"; grep -v '^\[debug\]' "$w/wss.err" | tail -5
+    fi
+    rc=$(cat "$w/wssbad.rc")
+    if [ "$rc" = 4 ] && grep -q 'name-mismatch (reference identity 127.0.0.1)' "$w/wssbad.err"; then
+      ok "$srv: wss:// to a host the certificate does not name is refused (exit 4)"
+    else
+      bad "$srv: wss:// wrong host: exit $rc"; tail -3 "$w/wssbad.err"
+    fi
+  fi
   arc=$(cat "$w/alice.rc"); brc=$(cat "$w/bob.rc"); rc=$(cat "$w/wrong.rc")
   if [ "$arc" = 0 ] && grep -q 'websocket: upgraded' "$w/alice.err" &&
     grep -q 'xmpp-cli: logged in as' "$w/alice.err"; then
