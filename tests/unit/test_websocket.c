@@ -190,6 +190,8 @@ static void upgrade_101(struct fix *f, const char *extra) {
     server_raw(f, resp, strlen(resp));
 }
 
+static int sm_mode = XMPP_SM_OFF;
+
 static struct fix *fix_new_url(const char *url, int plain_ok) {
     static struct fix f;
     xmpp_session_options *o;
@@ -202,7 +204,7 @@ static struct fix *fix_new_url(const char *url, int plain_ok) {
     assert_int_equal(xmpp_session_options_set_jid(o, "alice@example.com"), XMPP_OK);
     assert_int_equal(xmpp_session_options_set_password(o, "secret"), XMPP_OK);
     assert_int_equal(xmpp_session_options_allow_plaintext(o, plain_ok), XMPP_OK);
-    assert_int_equal(xmpp_session_options_set_stream_management(o, XMPP_SM_OFF), XMPP_OK);
+    assert_int_equal(xmpp_session_options_set_stream_management(o, sm_mode), XMPP_OK);
     assert_int_equal(xmpp_session_options_set_websocket(o, url), XMPP_OK);
     assert_string_equal(xmpp_session_options_get_websocket(o), url);
     assert_int_equal(xmpp_session_options_set_callbacks(o, on_ready, on_closed, &f), XMPP_OK);
@@ -585,6 +587,73 @@ static void test_wss_starts_tls(void **state) {
     fix_free(f);
 }
 
+/* Stream management over WebSocket: enabled after bind; the connection
+ * drops; the same session on a new connection does a new upgrade (a new
+ * key), a new <open/>, and resumes instead of binding. */
+static void test_resume_after_reconnect(void **state) {
+    struct fix *f;
+    const char *id;
+    char res[512], key1[32];
+    (void)state;
+    sm_mode = XMPP_SM_RESUME;
+    f = fix_new();
+    sm_mode = XMPP_SM_OFF;
+    opened(f);
+    take(f);
+    server(f, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    take(f);
+    server(f, SOPEN);
+    server(f, "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>"
+              "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/>"
+              "</stream:features>");
+    assert_true(has(f, "<iq xmlns='jabber:client' "));
+    assert_true(has(f, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>"));
+    id = strstr(f->msg[0], "id=\"");
+    assert_non_null(id);
+    snprintf(res, sizeof(res),
+             "<iq xmlns='jabber:client' type='result' id='%.*s'>"
+             "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/r</jid>"
+             "</bind></iq>",
+             (int)(strchr(id + 4, '"') - id - 4), id + 4);
+    take(f);
+    server(f, res);
+    server(f, "<enabled xmlns='urn:xmpp:sm:3' id='sm-ws' resume='true' max='300'/>");
+    assert_int_equal(f->ready, 1);
+    /* the TCP connection under the WebSocket breaks */
+    snprintf(key1, sizeof(key1), "%.24s", strstr(f->http, "Sec-WebSocket-Key: ") + 19);
+    assert_int_equal(xmpp_session_transport_closed(f->s, XMPP_CAUSE_TCP, "reset"), XMPP_OK);
+    assert_int_equal(f->closed, 1);
+    assert_int_equal(xmpp_session_can_resume(f->s, f->now + 1000), 1);
+    /* a new connection: upgrade again */
+    f->upgraded = 0;
+    f->http_len = 0;
+    f->raw_len = 0;
+    take(f);
+    f->now += 1000;
+    /* the session wiped its password once authenticated (as the driver) */
+    assert_int_equal(xmpp_session_set_password(f->s, "secret"), XMPP_OK);
+    assert_int_equal(xmpp_session_start(f->s, f->now), XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->http, "GET /xmpp-websocket HTTP/1.1\r\n"));
+    assert_null(strstr(f->http, key1)); /* a fresh key */
+    opened(f);
+    take(f);
+    server(f, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    take(f);
+    server(f, SOPEN);
+    server(f, "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>"
+              "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/>"
+              "</stream:features>");
+    assert_int_equal(f->nmsg, 1);
+    assert_non_null(strstr(f->msg[0], "<resume xmlns='urn:xmpp:sm:3'"));
+    assert_non_null(strstr(f->msg[0], "previd='sm-ws'"));
+    take(f);
+    server(f, "<resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-ws'/>");
+    assert_int_equal(f->ready, 2);
+    assert_int_equal(xmpp_session_get_state(f->s), XMPP_STATE_READY);
+    fix_free(f);
+}
+
 /* Every allocation failing in turn during a whole login: an error, never a
  * crash or a leak. */
 static int login_scenario(xmpp_ctx *ctx, void *arg) {
@@ -630,6 +699,7 @@ int main(void) {
         cmocka_unit_test(test_split_input),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_wss_starts_tls),
+        cmocka_unit_test(test_resume_after_reconnect),
         cmocka_unit_test(test_torture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
