@@ -68,7 +68,8 @@ for srv in "${have[@]}"; do
 done
 
 run_server() {
-  local srv=$1 w=$WORK/$srv-run brc arc rc
+  local srv=$1
+  local w=$WORK/$srv-run brc arc rc
   mkdir -p "$w"
   (
     # shellcheck disable=SC1090,SC1091
