@@ -247,11 +247,11 @@ start() {
 
   # accounts, and the ports for the first attempt
   local ports attempt ok=0
-  # shellcheck disable=SC2046
   # PROSODY_HTTPS=1: a fourth port serves HTTPS (wss://, https BOSH)
   local nports=3
   [ "${PROSODY_HTTPS:-0}" = 1 ] && nports=4
   HTTPS_PORT=
+  # shellcheck disable=SC2046
   ports=$("$PY" "$HELPER" prosody-prepare "$DIR/data" "$DOMAIN" "$ITERATIONS" "$nports" $(account_args))
   phase "accounts and ports"
   for attempt in 1 2 3; do
