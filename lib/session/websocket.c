@@ -251,7 +251,7 @@ static void frame_xml(xmpp_session *s, const char *data, size_t len) {
         any = 1;
         if (rest >= 2 && memcmp(p, "<?", 2) == 0) {
             n = tag_end(p, rest);
-        } else if (rest >= 14 && memcmp(p, "<stream:stream", 14) == 0 && is_space(p[14])) {
+        } else if (rest > 14 && memcmp(p, "<stream:stream", 14) == 0 && is_space(p[14])) {
             char open[400];
             int k = snprintf(open, sizeof(open),
                              "<open xmlns='" NS_FRAMING "' to='%s' version='1.0' xml:lang='en'/>",
