@@ -1031,6 +1031,8 @@ int main(int argc, char **argv) {
             port = (unsigned)p;
         } else if (tls && strcmp(tls, "direct") == 0) {
             port = 5223;
+        } else if (url != NULL) {
+            die(EX_USAGE, "--server needs HOST:PORT with --url");
         }
         xmpp_client_set_server(c.client, host, port);
     }
