@@ -110,17 +110,18 @@ int xmpp_session_new(xmpp_session **out, xmpp_ctx *ctx, const xmpp_session_optio
     if (s->o.ws_url != NULL) {
         /* RFC 7395: wss is TLS under HTTP (no STARTTLS, no ALPN
          * xmpp-client); ws:// is plaintext and needs the permission */
-        int secure = strncmp(s->o.ws_url, "wss", 3) == 0 || strncmp(s->o.ws_url, "WSS", 3) == 0;
+        int secure;
+        if ((rc = xmpp__wsm_new(s, s->o.ws_url)) != XMPP_OK) {
+            xmpp_session_free(s);
+            return rc;
+        }
+        secure = xmpp__wsm_secure(s);
         if (!secure && !s->o.allow_plain) {
             xmpp_session_free(s);
             return XMPP_ERR_INVALID;
         }
         s->o.tls_mode = secure ? XMPP_TLS_DIRECT : XMPP_TLS_NONE;
         s->o.compress = 0;
-        if ((rc = xmpp__wsm_new(s, s->o.ws_url)) != XMPP_OK) {
-            xmpp_session_free(s);
-            return rc;
-        }
     }
     if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) != 0)
         memset(rnd, 0x5a, sizeof(rnd));

@@ -267,6 +267,7 @@ void xmpp__wsm_write(xmpp_session *s, const char *data, size_t len);
 void xmpp__wsm_input(xmpp_session *s, const char *data, size_t len);
 void xmpp__wsm_end(xmpp_session *s);
 const char *xmpp__wsm_host(const xmpp_session *s);
+int xmpp__wsm_secure(const xmpp_session *s); /* wss:// */
 const xmpp_stanza *xmpp__wsm_header(const xmpp_session *s);
 
 /* negotiate.c */

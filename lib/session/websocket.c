@@ -130,6 +130,10 @@ int xmpp__wsm_reset(xmpp_session *s) {
     return objects_new(s, s->ws);
 }
 
+int xmpp__wsm_secure(const xmpp_session *s) {
+    return s->ws ? s->ws->url.secure : 0;
+}
+
 const char *xmpp__wsm_host(const xmpp_session *s) {
     return s->ws ? s->ws->url.host : NULL;
 }

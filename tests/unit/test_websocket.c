@@ -203,7 +203,9 @@ static struct fix *fix_new_url(const char *url, int plain_ok) {
     assert_int_equal(xmpp_session_options_new(&o, f.ctx), XMPP_OK);
     assert_int_equal(xmpp_session_options_set_jid(o, "alice@example.com"), XMPP_OK);
     assert_int_equal(xmpp_session_options_set_password(o, "secret"), XMPP_OK);
-    assert_int_equal(xmpp_session_options_allow_plaintext(o, plain_ok), XMPP_OK);
+    /* plain_ok: 1 allowed, 0 not allowed (creation must fail), 2 not
+     * allowed (creation must succeed: TLS) */
+    assert_int_equal(xmpp_session_options_allow_plaintext(o, plain_ok == 1), XMPP_OK);
     assert_int_equal(xmpp_session_options_set_stream_management(o, sm_mode), XMPP_OK);
     assert_int_equal(xmpp_session_options_set_websocket(o, url), XMPP_OK);
     assert_string_equal(xmpp_session_options_get_websocket(o), url);
@@ -575,9 +577,10 @@ static void test_options(void **state) {
 }
 
 /* wss://: TLS from the first byte (a ClientHello, not HTTP), the URL's
- * host as SNI. */
+ * host as SNI; the scheme is case-insensitive (RFC 3986 §3.1), so "WsS"
+ * is TLS too, and does not need the plaintext permission. */
 static void test_wss_starts_tls(void **state) {
-    struct fix *f = fix_new_url("wss://ws.example.net/xmpp", 1);
+    struct fix *f = fix_new_url("WsS://ws.example.net/xmpp", 2);
     (void)state;
     assert_true(f->http_len > 5);
     assert_int_equal((unsigned char)f->http[0], 0x16); /* TLS handshake record */
