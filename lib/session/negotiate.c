@@ -71,7 +71,7 @@ void xmpp__neg_stream_start(xmpp_session *s, xmpp_stanza *header, const char *de
 /* ---- STARTTLS (RFC 6120 §5) */
 void xmpp__neg_tls_begin(xmpp_session *s) {
     /* over wss the certificate is the HTTP server's: the URL's host is the
-     * reference identity (RFC 7395 §4 and RFC 6455 §4.1, as for https) */
+     * reference identity (RFC 6455 §4.1: TLS to the URL's host, as for https) */
     const char *name = s->o.tls_name ? s->o.tls_name
                        : s->ws      ? xmpp__wsm_host(s)
                                     : xmpp_jid_domain(s->jid);
