@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "transport/hostmeta.h"
 #include "transport/ws.h"
@@ -51,8 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (xmpp__ws_url_parse(a.websocket, &u) != XMPP_OK || (!u.secure && !plain))
             abort();
     }
-    if (a.bosh != NULL && strncmp(a.bosh, "https://", 8) != 0 &&
-        !(plain && strncmp(a.bosh, "http://", 7) == 0))
+    /* schemes are case-insensitive (RFC 3986 §3.1) */
+    if (a.bosh != NULL && strncasecmp(a.bosh, "https://", 8) != 0 &&
+        !(plain && strncasecmp(a.bosh, "http://", 7) == 0))
         abort();
     xmpp__hostmeta_clear(ctx, &a);
     xmpp__hostmeta_clear(ctx, &b);
