@@ -81,6 +81,7 @@ static void usage(void) {
             "                [--tls-max 1.2|1.3] [--reconnect | --no-reconnect]\n"
             "                [--keepalive S] [--compress]\n"
             "                [--proxy socks5://[USER:PASS@]HOST:PORT|http://... | --proxy-env VAR]\n"
+            "                [--transport tcp|websocket] [--url ws://...|wss://...]\n"
             "                [-v] COMMAND ...\n"
             "commands: send TO TEXT... | send TO --stdin | listen [--count N] | ping [JID] |\n"
             "          version JID | disco JID | upload [--type MIME] [--allow-http] FILE\n"
@@ -906,6 +907,7 @@ int main(int argc, char **argv) {
     char *password = NULL;
     unsigned char pin[32];
     int have_pin = 0, allow_plain = 0, compress = 0, i, rc;
+    const char *transport = NULL, *url = NULL;
     double timeout = 0, keepalive = 0;
     xmpp_session_options *o = NULL;
     xmpp_tls_config *cfg = NULL;
@@ -956,6 +958,10 @@ int main(int argc, char **argv) {
             c.verbose = 1;
         else if (strcmp(a, "--compress") == 0)
             compress = 1;
+        else if (strcmp(a, "--transport") == 0)
+            transport = NEXT();
+        else if (strcmp(a, "--url") == 0)
+            url = NEXT();
         else if (strcmp(a, "--reconnect") == 0)
             c.reconnect = 1;
         else if (strcmp(a, "--no-reconnect") == 0)
@@ -1084,6 +1090,19 @@ int main(int argc, char **argv) {
     }
     if (compress)
         xmpp_session_options_set_compression(o, 1);
+    /* --transport websocket --url ws(s)://... (RFC 7395) */
+    if (transport != NULL && strcmp(transport, "tcp") != 0 && strcmp(transport, "websocket") != 0)
+        die(EX_USAGE, "--transport takes tcp or websocket");
+    if (url != NULL && (transport == NULL || strcmp(transport, "websocket") != 0))
+        die(EX_USAGE, "--url needs --transport websocket");
+    if (transport != NULL && strcmp(transport, "websocket") == 0) {
+        if (url == NULL)
+            die(EX_USAGE, "--transport websocket needs --url ws://HOST[:PORT]/PATH or wss://...");
+        if (xmpp_session_options_set_websocket(o, url) != XMPP_OK)
+            die(EX_USAGE, "bad --url %s (ws:// or wss://, no user or fragment)", url);
+        if (strncmp(url, "ws:", 3) == 0 && !allow_plain)
+            die(EX_USAGE, "a ws:// URL is plaintext: add --allow-plaintext or use wss://");
+    }
     if (sasl != NULL && xmpp_session_options_set_mechanisms(o, &sasl, 1) != XMPP_OK)
         die(EX_USAGE, "invalid --sasl mechanism");
     if (xmpp_tls_config_new(&cfg, c.ctx) != XMPP_OK)
@@ -1151,6 +1170,8 @@ int main(int argc, char **argv) {
             port = (unsigned)p;
         } else if (tls && strcmp(tls, "direct") == 0) {
             port = 5223;
+        } else if (url != NULL) {
+            die(EX_USAGE, "--server needs HOST:PORT with --url");
         }
         xmpp_client_set_server(c.client, host, port);
     }

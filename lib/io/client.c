@@ -27,6 +27,7 @@
 
 #include "session/session_int.h"
 #include "transport/proxy.h"
+#include "transport/ws.h"
 
 #define MAX_TARGETS 16       /* RES-06: SRV records considered */
 #define MAX_ADDRS 16         /* addresses raced per target */
@@ -1006,9 +1007,28 @@ static void client_on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void 
     xmpp_session_get_error(s, &cond, NULL);
     if (s == c->session && c->state == C_UP && cause == XMPP_CAUSE_STREAM_ERROR &&
         cond == XMPP_SC_SEE_OTHER_HOST) {
+        xmpp__ws_url u;
         if (c->hops >= MAX_HOPS) {
             snprintf(c->err, sizeof(c->err), "too many see-other-host redirects (limit %u)",
                      MAX_HOPS);
+        } else if (c->opts->ws_url != NULL) {
+            /* RFC 7395 §3.6.1 see-other-uri (the session checked it is a
+             * WebSocket URL and not a wss -> ws downgrade) */
+            char *copy = to ? xmpp__strdup(c->ctx, to) : NULL;
+            if (copy == NULL || xmpp__ws_url_parse(to, &u) != XMPP_OK ||
+                strlen(u.host) >= sizeof(c->redirect_host)) {
+                xmpp__free(c->ctx, copy);
+                snprintf(c->err, sizeof(c->err), "invalid see-other-uri \"%.100s\"", to ? to : "");
+            } else {
+                xmpp__free(c->ctx, c->opts->ws_url);
+                c->opts->ws_url = copy;
+                snprintf(c->redirect_host, sizeof(c->redirect_host), "%s", u.host);
+                c->redirect_port = u.port;
+                c->cur_direct = u.secure;
+                xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "redirected to %s", to);
+                c->redirect_pending = 1;
+                return;
+            }
         } else if (to == NULL ||
                    xmpp__client_parse_redirect(to, c->redirect_host, sizeof(c->redirect_host),
                                                &c->redirect_port,
@@ -1419,7 +1439,9 @@ static void after_io(xmpp_client *c) {
 /* Resolves and connects: to the stream-management location when resuming
  * there, else to the configured server, else by SRV. */
 static int start_connecting(xmpp_client *c, int use_location) {
-    const char *loc = use_location ? xmpp_session_sm_location(c->session) : NULL;
+    const char *loc = use_location && c->session->o.ws_url == NULL
+                          ? xmpp_session_sm_location(c->session)
+                          : NULL;
     if (loc != NULL && xmpp_session_can_resume(c->session, now_ms())) {
         char host[256];
         unsigned port;
@@ -1434,6 +1456,18 @@ static int start_connecting(xmpp_client *c, int use_location) {
             return XMPP_OK;
         }
         xmpp__log(c->ctx, XMPP_LOG_WARN, "client", "ignoring malformed resumption location");
+    }
+    if (c->session->o.ws_url != NULL) {
+        /* RFC 7395: the URL's host and port (no SRV), or the override */
+        xmpp__ws_url u;
+        if (xmpp__ws_url_parse(c->session->o.ws_url, &u) != XMPP_OK)
+            return XMPP_ERR_INVALID;
+        if (add_target(c, c->host_override ? c->host_override : u.host,
+                       c->host_override ? c->port_override : u.port, u.secure, 0, 0) != XMPP_OK)
+            return XMPP_ERR_NOMEM;
+        c->cur_target = 0;
+        resolve_target(c);
+        return XMPP_OK;
     }
     if (c->host_override) {
         int direct = c->session->o.tls_mode == XMPP_TLS_DIRECT;

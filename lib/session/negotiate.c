@@ -76,7 +76,11 @@ void xmpp__neg_stream_start(xmpp_session *s, xmpp_stanza *header, const char *de
 
 /* ---- STARTTLS (RFC 6120 §5) */
 void xmpp__neg_tls_begin(xmpp_session *s) {
-    const char *name = s->o.tls_name ? s->o.tls_name : xmpp_jid_domain(s->jid);
+    /* over wss the certificate is the HTTP server's: the URL's host is the
+     * reference identity (RFC 6455 §4.1: TLS to the URL's host, as for https) */
+    const char *name = s->o.tls_name ? s->o.tls_name
+                       : s->ws      ? xmpp__wsm_host(s)
+                                    : xmpp_jid_domain(s->jid);
     int rc;
     if (s->o.tls_cfg == NULL) {
         if ((rc = xmpp_tls_config_new(&s->o.tls_cfg, s->ctx)) != XMPP_OK) {
@@ -84,7 +88,8 @@ void xmpp__neg_tls_begin(xmpp_session *s) {
             return;
         }
     }
-    rc = xmpp_tls_new(&s->tls, s->ctx, s->o.tls_cfg, name, s->o.tls_mode == XMPP_TLS_DIRECT);
+    rc = xmpp_tls_new(&s->tls, s->ctx, s->o.tls_cfg, name,
+                      s->o.tls_mode == XMPP_TLS_DIRECT && s->ws == NULL);
     if (rc != XMPP_OK) {
         xmpp__session_fail(s, rc == XMPP_ERR_NOMEM ? XMPP_CAUSE_NOMEM : XMPP_CAUSE_TLS,
                            XMPP_SC_NONE, "cannot set up TLS");

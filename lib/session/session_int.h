@@ -13,6 +13,7 @@
 struct xmpp_tls;
 struct xmpp__zlib;
 struct xmpp__sasl;
+typedef struct xmpp__wsmode xmpp__wsmode;
 
 #define XMPP_NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
 #define XMPP_NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
@@ -67,6 +68,7 @@ struct xmpp_session_options {
     int64_t fast_expiry;
     struct xmpp__plugin_opts *plugins; /* lib/plugin/registry.c */
     int component; /* XEP-0114: lib/session/component.c */
+    char *ws_url; /* RFC 7395 over this ws:// or wss:// URL, NULL: TCP */
 };
 
 /* Negotiation steps (RFC 6120 §4–§7), in order. */
@@ -242,6 +244,9 @@ struct xmpp_session {
     void (*out_hook)(void *ud);
     void *out_hook_ud;
     struct xmpp__plugins *plugins; /* lib/plugin/registry.c */
+    /* RFC 7395 framing mode (websocket.c), NULL on TCP */
+    xmpp__wsmode *ws;
+    unsigned long ws_elements; /* top-level elements the parser completed */
 };
 
 /* session.c */
@@ -251,6 +256,22 @@ int xmpp__session_write_stanza(xmpp_session *s, const xmpp_stanza *st, size_t *b
 void xmpp__session_fail(xmpp_session *s, xmpp_disconnect_cause cause,
                         xmpp_stream_condition cond, const char *text);
 void xmpp__session_end(xmpp_session *s, xmpp_disconnect_cause cause);
+
+/* session.c, for websocket.c: below the framing (TLS or the transport),
+ * and the parser's input */
+void xmpp__session_write_wire(xmpp_session *s, const char *data, size_t len);
+void xmpp__session_feed_plain(xmpp_session *s, const char *data, size_t len);
+
+/* websocket.c: the RFC 7395 framing mode */
+int xmpp__wsm_new(xmpp_session *s, const char *url);
+void xmpp__wsm_free(xmpp_session *s);
+int xmpp__wsm_reset(xmpp_session *s);
+void xmpp__wsm_write(xmpp_session *s, const char *data, size_t len);
+void xmpp__wsm_input(xmpp_session *s, const char *data, size_t len);
+void xmpp__wsm_end(xmpp_session *s);
+const char *xmpp__wsm_host(const xmpp_session *s);
+int xmpp__wsm_secure(const xmpp_session *s); /* wss:// */
+const xmpp_stanza *xmpp__wsm_header(const xmpp_session *s);
 
 /* negotiate.c */
 void xmpp__neg_stream_start(xmpp_session *s, xmpp_stanza *header, const char *default_ns);
