@@ -14,7 +14,13 @@
  *  - "ping": answers XEP-0199 pings; requests in xmpp/xep/ping.h;
  *  - "version": answers XEP-0092 software version queries with the name
  *    and version set by the application (xmpp/xep/version.h); the
- *    operating system is not revealed unless set.
+ *    operating system is not revealed unless set;
+ *  - "sid": XEP-0359 stanza ids, origin-id on request (xmpp/xep/sid.h);
+ *  - "carbons": XEP-0280 carbons, accepted only from our bare JID
+ *    (xmpp/xep/carbons.h);
+ *  - "mam": XEP-0313 archive queries with XEP-0059 paging; results
+ *    accepted only for open queries from the queried archive
+ *    (xmpp/xep/mam.h).
  *
  * Without any plugin the session answers every IQ request it does not
  * handle with service-unavailable (RFC 6120 §8.4), as before.
