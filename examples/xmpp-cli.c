@@ -68,6 +68,7 @@ struct cli {
     int catchup_by_time;   /* the archive did not know our last id */
     int paging;            /* a later page of the current catch-up */
     time_t catchup_since;  /* its start, the same for every page */
+    int catchup_again;     /* a page was lost with the connection */
     /* history: archived messages, oldest first */
     struct hist_msg *hist;
     size_t nhist, hist_page_start;
@@ -215,13 +216,8 @@ static int from_self(struct cli *c, const char *from) {
 /* XEP-0359: the archive id our server gave the message (only one it set
  * itself: by our bare JID), to resume a catch-up after it. */
 static void note_archive_id(struct cli *c, const xmpp_stanza *st) {
-    xmpp_session *s = xmpp_client_session(c->client);
-    const char *me = xmpp_session_jid(s), *id;
-    char bare[1024];
-    if (me == NULL || strcspn(me, "/") >= sizeof(bare))
-        return;
-    snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(me, "/"), me);
-    if ((id = xmpp_sid_stanza_id(st, bare)) != NULL)
+    const char *id = xmpp_sid_stanza_id(st, xmpp_session_jid(xmpp_client_session(c->client)));
+    if (id != NULL)
         snprintf(c->last_archive_id, sizeof(c->last_archive_id), "%s", id);
 }
 
@@ -280,6 +276,12 @@ static void on_catchup(xmpp_session *s, xmpp_iq_status status, const xmpp_mam_fi
                     xmpp_stanza_condition_name(cond));
         c->catchup_by_time = 1;
         send_catchup(c);
+        return;
+    }
+    if (status == XMPP_IQ_CANCELLED) {
+        /* the connection went with the query: ask again once ready (a
+         * resumed stream does not bring the answer back to us) */
+        c->catchup_again = 1;
         return;
     }
     if (status != XMPP_IQ_RESULT) {
@@ -708,7 +710,13 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
         if (first && !c->from_stdin)
             rc = do_send(c);
     } else if (strcmp(c->command, "listen") == 0 && xmpp_session_resumed(s)) {
-        /* the stream carries on: presence and routing are unchanged */
+        /* the stream carries on: presence and routing are unchanged; a
+         * catch-up page lost with the connection is asked for again */
+        if (c->catchup_again) {
+            c->catchup_again = 0;
+            if (send_catchup(c) != XMPP_OK && c->verbose)
+                fprintf(stderr, "xmpp-cli: cannot resume the archive catch-up\n");
+        }
     } else if (strcmp(c->command, "listen") == 0) {
         /* a new session after a lost one: what the server held for the
          * old stream may not come again (it may bounce it or store it);
@@ -721,6 +729,7 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
         xmpp_stanza_unref(p);
         c->paging = 0;
         c->catchup_by_time = 0;
+        c->catchup_again = 0;
         if (rc == XMPP_OK && !first && c->reconnect > 0 && send_catchup(c) != XMPP_OK &&
             c->verbose)
             fprintf(stderr, "xmpp-cli: cannot start the archive catch-up\n");
