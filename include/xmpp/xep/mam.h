@@ -139,7 +139,9 @@ typedef void (*xmpp_mam_result_fn)(xmpp_session *s, const xmpp_mam_result *resul
  * @param s the session.
  * @param status ::XMPP_IQ_RESULT (then @p fin is given), ::XMPP_IQ_ERROR
  *        (e.g. item-not-found for an unknown id), ::XMPP_IQ_TIMEOUT or
- *        ::XMPP_IQ_CANCELLED.
+ *        ::XMPP_IQ_CANCELLED (the session ended or the connection dropped,
+ *        also when the stream is resumed afterwards: the results of that
+ *        query are no longer accepted; query the page again).
  * @param fin the end of the page for ::XMPP_IQ_RESULT (valid during the
  *        call), else NULL.
  * @param error the error reply for ::XMPP_IQ_ERROR (borrowed), else NULL.
