@@ -8,6 +8,7 @@
  *   xmpp-cli [options] version JID
  *   xmpp-cli [options] disco JID
  *   xmpp-cli [options] upload [--type MIME] [--allow-http] FILE   (prints the GET URL)
+ *   xmpp-cli [options] history JID [--max N] [--page N]
  *
  * Exit codes: 0 ok, 1 other failure (e.g. an error reply), 2 usage,
  * 3 DNS or TCP, 4 TLS, 5 authentication, 6 stream error or protocol
@@ -31,6 +32,9 @@
 #include <xmpp/xmpp.h>
 #include <xmpp/xep/upload.h>
 #include <sys/stat.h>
+#include <xmpp/xep/delay.h>
+#include <xmpp/xep/mam.h>
+#include <xmpp/xep/sid.h>
 
 enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_NET = 3, EX_TLS = 4, EX_AUTH = 5,
        EX_STREAM = 6, EX_TIMEOUT = 7 };
@@ -61,13 +65,17 @@ struct cli {
     size_t inlen;
     unsigned long lines, acked, untracked, returned;
     /* listen: archive catch-up (XEP-0313) after a stream was not resumed */
-    char last_archive_id[256];
-    char catchup_id[32];
-    char listen_since[32];
+    char last_archive_id[XMPP_SID_MAX + 1];
+    time_t listen_since;   /* when we started listening */
     time_t last_msg_time;  /* when the last message was printed */
     int catchup_by_time;   /* the archive did not know our last id */
     int paging;            /* a later page of the current catch-up */
-    char catchup_since[32];/* its start, the same for every page */
+    time_t catchup_since;  /* its start, the same for every page */
+    int catchup_again;     /* a page was lost with the connection */
+    /* history: archived messages, oldest first */
+    struct hist_msg *hist;
+    size_t nhist, hist_page_start;
+    long hist_max, hist_page;
 };
 
 #define SEEN_MAX 131072 /* remembered message keys (FIFO beyond) */
@@ -85,6 +93,7 @@ static void usage(void) {
             "                [-v] COMMAND ...\n"
             "commands: send TO TEXT... | send TO --stdin | listen [--count N] | ping [JID] |\n"
             "          version JID | disco JID | upload [--type MIME] [--allow-http] FILE\n"
+            "          history JID [--max N] [--page N]\n"
             "The JID may also come from XMPP_JID, the password from --password-env or a file.\n");
 }
 
@@ -197,13 +206,8 @@ static int seen_before(struct cli *c, const char *from, const char *id) {
     return 0;
 }
 
-#define NS_MAM "urn:xmpp:mam:2"
-#define NS_SID "urn:xmpp:sid:0"
-#define NS_FORWARD "urn:xmpp:forward:0"
-#define NS_RSM "http://jabber.org/protocol/rsm"
-
 /* Whether @p from is our own account (no from, our bare JID or a resource
- * of it): only our own archive may feed us its results (XEP-0313 §5). */
+ * of it): messages we sent ourselves are in the archive too. */
 static int from_self(struct cli *c, const char *from) {
     const char *me = xmpp_session_jid(xmpp_client_session(c->client));
     size_t n;
@@ -215,20 +219,12 @@ static int from_self(struct cli *c, const char *from) {
     return strncmp(from, me, n) == 0 && (from[n] == '\0' || from[n] == '/');
 }
 
-/* XEP-0359: the archive id our server gave the message, to resume a
- * catch-up after it. */
+/* XEP-0359: the archive id our server gave the message (only one it set
+ * itself: by our bare JID), to resume a catch-up after it. */
 static void note_archive_id(struct cli *c, const xmpp_stanza *st) {
-    const xmpp_stanza *sid;
-    const char *me = xmpp_session_jid(xmpp_client_session(c->client));
-    size_t n = me ? strcspn(me, "/") : 0;
-    for (sid = xmpp_stanza_child(st, "stanza-id", NS_SID); sid;
-         sid = xmpp_stanza_next_match(sid, "stanza-id", NS_SID)) {
-        const char *by = xmpp_stanza_attr(sid, "by"), *id = xmpp_stanza_attr(sid, "id");
-        if (me && by && id && strlen(by) == n && strncmp(by, me, n) == 0 && strlen(id) < 256) {
-            snprintf(c->last_archive_id, sizeof(c->last_archive_id), "%s", id);
-            return;
-        }
-    }
+    const char *id = xmpp_sid_stanza_id(st, xmpp_session_jid(xmpp_client_session(c->client)));
+    if (id != NULL)
+        snprintf(c->last_archive_id, sizeof(c->last_archive_id), "%s", id);
 }
 
 static void print_message(struct cli *c, const xmpp_stanza *st) {
@@ -260,13 +256,23 @@ static void print_message(struct cli *c, const xmpp_stanza *st) {
 static int send_catchup(struct cli *c);
 static void print_error_reply(const xmpp_stanza *reply);
 
-/* A page of the catch-up query is complete. */
-static void on_catchup(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *reply, void *ud) {
+/* An archived message of the catch-up: the mam plugin accepts only those
+ * of our open query, from our own archive (XEP-0313 §5, SECURITY.md). */
+static void on_catchup_result(xmpp_session *s, const xmpp_mam_result *r, void *ud) {
     struct cli *c = ud;
-    const xmpp_stanza *fin = reply ? xmpp_stanza_child(reply, "fin", NS_MAM) : NULL;
-    const char *complete = fin ? xmpp_stanza_attr(fin, "complete") : NULL;
+    xmpp_stanza *m = xmpp_mam_result_message(r);
     (void)s;
-    c->catchup_id[0] = '\0';
+    snprintf(c->last_archive_id, sizeof(c->last_archive_id), "%s", xmpp_mam_result_id(r));
+    /* messages we sent ourselves are in the archive too */
+    if (!from_self(c, xmpp_stanza_from(m)) || xmpp_stanza_from(m) == NULL)
+        print_message(c, m);
+}
+
+/* A page of the catch-up query is complete. */
+static void on_catchup(xmpp_session *s, xmpp_iq_status status, const xmpp_mam_fin *fin,
+                       xmpp_stanza *reply, void *ud) {
+    struct cli *c = ud;
+    (void)s;
     if (status == XMPP_IQ_ERROR && !c->catchup_by_time && c->last_archive_id[0]) {
         /* the archive may not know that id (expired, or another store):
          * ask by time instead; repeats are dropped by id */
@@ -278,12 +284,18 @@ static void on_catchup(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *repl
         send_catchup(c);
         return;
     }
-    if (status != XMPP_IQ_RESULT || fin == NULL) {
+    if (status == XMPP_IQ_CANCELLED) {
+        /* the connection went with the query: ask again once ready (a
+         * resumed stream does not bring the answer back to us) */
+        c->catchup_again = 1;
+        return;
+    }
+    if (status != XMPP_IQ_RESULT) {
         if (status == XMPP_IQ_ERROR && c->verbose)
             print_error_reply(reply);
         return;
     }
-    if (complete && (strcmp(complete, "true") == 0 || strcmp(complete, "1") == 0)) {
+    if (xmpp_mam_fin_complete(fin)) {
         c->paging = 0;
         c->catchup_by_time = 0;
         if (c->verbose)
@@ -299,77 +311,30 @@ static void on_catchup(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *repl
 /* XEP-0313: the messages archived since the last one we saw (or since we
  * started listening), in pages of 100. */
 static int send_catchup(struct cli *c) {
-    xmpp_session *s = xmpp_client_session(c->client);
-    xmpp_stanza *iq = NULL, *q = NULL, *x = NULL, *f = NULL, *v = NULL, *set = NULL, *e = NULL;
-    char id[32];
-    int rc;
-    xmpp_session_new_id(s, id, sizeof(id));
-    snprintf(c->catchup_id, sizeof(c->catchup_id), "%s", id);
-    if ((rc = xmpp_iq_new(&iq, c->ctx, "set", NULL, id)) != XMPP_OK ||
-        (rc = xmpp_stanza_add_child_new(iq, "query", NS_MAM, &q)) != XMPP_OK ||
-        (rc = xmpp_stanza_set_attr(q, "queryid", id)) != XMPP_OK ||
-        (rc = xmpp_stanza_add_child_new(q, "x", "jabber:x:data", &x)) != XMPP_OK ||
-        (rc = xmpp_stanza_set_attr(x, "type", "submit")) != XMPP_OK ||
-        (rc = xmpp_stanza_add_child_new(x, "field", NULL, &f)) != XMPP_OK ||
-        (rc = xmpp_stanza_set_attr(f, "var", "FORM_TYPE")) != XMPP_OK ||
-        (rc = xmpp_stanza_set_attr(f, "type", "hidden")) != XMPP_OK ||
-        (rc = xmpp_stanza_add_child_new(f, "value", NULL, &v)) != XMPP_OK ||
-        (rc = xmpp_stanza_add_text(v, NS_MAM, strlen(NS_MAM))) != XMPP_OK)
-        goto out;
-    if (!c->last_archive_id[0] || c->catchup_by_time) {
+    xmpp_mam_query *q = NULL;
+    int by_id = c->last_archive_id[0] && (!c->catchup_by_time || c->paging);
+    int rc = xmpp_mam_query_new(&q, c->ctx);
+    if (rc == XMPP_OK && (!c->last_archive_id[0] || c->catchup_by_time)) {
         /* since a minute before the last message printed (clocks differ a
          * little), else since we started listening */
-        if (!c->paging) {
-            snprintf(c->catchup_since, sizeof(c->catchup_since), "%s", c->listen_since);
-            if (c->last_msg_time) {
-                time_t t = c->last_msg_time - 60;
-                struct tm tm;
-                gmtime_r(&t, &tm);
-                strftime(c->catchup_since, sizeof(c->catchup_since), "%Y-%m-%dT%H:%M:%SZ", &tm);
-            }
-        }
-        if ((rc = xmpp_stanza_add_child_new(x, "field", NULL, &f)) != XMPP_OK ||
-            (rc = xmpp_stanza_set_attr(f, "var", "start")) != XMPP_OK ||
-            (rc = xmpp_stanza_add_child_new(f, "value", NULL, &v)) != XMPP_OK ||
-            (rc = xmpp_stanza_add_text(v, c->catchup_since, strlen(c->catchup_since))) != XMPP_OK)
-            goto out;
+        if (!c->paging)
+            c->catchup_since = c->last_msg_time ? c->last_msg_time - 60 : c->listen_since;
+        rc = xmpp_mam_query_set_time(q, (int64_t)c->catchup_since, -1);
     }
-    if ((rc = xmpp_stanza_add_child_new(q, "set", NS_RSM, &set)) != XMPP_OK ||
-        (rc = xmpp_stanza_add_child_new(set, "max", NULL, &e)) != XMPP_OK ||
-        (rc = xmpp_stanza_add_text(e, "100", 3)) != XMPP_OK)
-        goto out;
-    if (c->last_archive_id[0] && (!c->catchup_by_time || c->paging) &&
-        ((rc = xmpp_stanza_add_child_new(set, "after", NULL, &e)) != XMPP_OK ||
-         (rc = xmpp_stanza_add_text(e, c->last_archive_id, strlen(c->last_archive_id))) != XMPP_OK))
-        goto out;
-    rc = xmpp_session_send_iq(s, iq, 30000, on_catchup, c);
-out:
-    xmpp_stanza_unref(iq);
-    if (rc != XMPP_OK)
-        c->catchup_id[0] = '\0';
+    if (rc == XMPP_OK)
+        rc = xmpp_mam_query_set_page(q, 100, XMPP_MAM_FORWARD, by_id ? c->last_archive_id : NULL);
+    if (rc == XMPP_OK)
+        rc = xmpp_mam_fetch(xmpp_client_session(c->client), q, 30000, on_catchup_result,
+                            on_catchup, c);
+    xmpp_mam_query_free(q);
     return rc;
 }
 
 static int on_message(xmpp_session *s, xmpp_stanza *st, void *ud) {
     struct cli *c = ud;
-    const xmpp_stanza *res = xmpp_stanza_child(st, "result", NS_MAM);
     (void)s;
-    if (res != NULL) {
-        /* an archived message: only from our own archive, only for our
-         * open query (XEP-0313 §5, SECURITY.md: MAM spoofing) */
-        const xmpp_stanza *fwd = xmpp_stanza_child(res, "forwarded", NS_FORWARD);
-        const xmpp_stanza *m = fwd ? xmpp_stanza_child(fwd, "message", XMPP_NS_CLIENT) : NULL;
-        const char *qid = xmpp_stanza_attr(res, "queryid"), *aid = xmpp_stanza_attr(res, "id");
-        if (!c->catchup_id[0] || qid == NULL || strcmp(qid, c->catchup_id) != 0 ||
-            !from_self(c, xmpp_stanza_from(st)) || m == NULL)
-            return 1;
-        if (aid && strlen(aid) < sizeof(c->last_archive_id))
-            snprintf(c->last_archive_id, sizeof(c->last_archive_id), "%s", aid);
-        /* messages we sent ourselves are in the archive too */
-        if (!from_self(c, xmpp_stanza_from(m)) || xmpp_stanza_from(m) == NULL)
-            print_message(c, m);
-        return 1;
-    }
+    /* archive results never get here: the mam plugin, enabled before
+     * this handler, takes them (and drops spoofed ones) */
     note_archive_id(c, st);
     print_message(c, st);
     return 1;
@@ -687,6 +652,156 @@ static void upl_service(xmpp_session *s, xmpp_iq_status status, const char *serv
         upl_fail(c, EX_FAIL, "cannot request a slot", xmpp_strerror(rc));
 }
 
+/* ---- history: the archived messages exchanged with a JID (XEP-0313),
+ * the newest --max N of them, fetched backwards in pages of --page N and
+ * printed oldest first once all have arrived. */
+struct hist_msg {
+    xmpp_stanza *m;
+    char id[XMPP_SID_MAX + 1];
+    int64_t stamp; /* -1: none or malformed */
+};
+
+static int parse_history_args(struct cli *c) {
+    int j;
+    c->hist_max = 50;
+    if (c->nargs < 1 || c->args[0][0] == '-')
+        return -1;
+    for (j = 1; j < c->nargs; j += 2) {
+        char *end;
+        long v;
+        if (j + 1 >= c->nargs)
+            return -1;
+        v = strtol(c->args[j + 1], &end, 10);
+        if (*end || v <= 0 || v > 100000)
+            return -1;
+        if (strcmp(c->args[j], "--max") == 0)
+            c->hist_max = v;
+        else if (strcmp(c->args[j], "--page") == 0 && v <= XMPP_MAM_MAX_PAGE)
+            c->hist_page = v;
+        else
+            return -1;
+    }
+    if (c->hist_page == 0)
+        c->hist_page = c->hist_max < 50 ? c->hist_max : 50;
+    return 0;
+}
+
+static void free_history(struct cli *c) {
+    size_t i;
+    for (i = 0; i < c->nhist; i++)
+        xmpp_stanza_unref(c->hist[i].m);
+    free(c->hist);
+    c->hist = NULL;
+    c->nhist = 0;
+}
+
+static void on_history_result(xmpp_session *s, const xmpp_mam_result *r, void *ud) {
+    struct cli *c = ud;
+    struct hist_msg *h, *n;
+    (void)s;
+    if ((long)c->nhist >= c->hist_max + c->hist_page)
+        return; /* more than asked for: a server ignoring max */
+    n = realloc(c->hist, (c->nhist + 1) * sizeof(*c->hist));
+    if (n == NULL)
+        die(EX_FAIL, "out of memory");
+    c->hist = n;
+    h = &c->hist[c->nhist];
+    if (xmpp_stanza_copy(&h->m, xmpp_mam_result_message(r)) != XMPP_OK)
+        die(EX_FAIL, "out of memory");
+    snprintf(h->id, sizeof(h->id), "%s", xmpp_mam_result_id(r));
+    if (xmpp_mam_result_stamp(r, &h->stamp) != XMPP_OK)
+        h->stamp = -1;
+    c->nhist++;
+}
+
+static void print_history(struct cli *c) {
+    size_t i, skip = (long)c->nhist > c->hist_max ? c->nhist - (size_t)c->hist_max : 0;
+    for (i = skip; i < c->nhist; i++) {
+        const xmpp_stanza *st = c->hist[i].m;
+        const char *type = xmpp_stanza_type(st);
+        xmpp_stanza *body = xmpp_stanza_child(st, "body", NULL);
+        char *text = NULL, stamp[32];
+        if (body == NULL || (type && strcmp(type, "error") == 0))
+            continue;
+        xmpp_stanza_text(body, &text, NULL);
+        if (c->hist[i].stamp < 0 || xmpp_datetime_format(c->hist[i].stamp, stamp, sizeof(stamp)))
+            stamp[0] = '\0';
+        putchar('{');
+        json_field("from", xmpp_stanza_from(st), 1);
+        json_field("to", xmpp_stanza_to(st), 0);
+        json_field("type", type ? type : "normal", 0);
+        json_field("id", xmpp_stanza_id(st), 0);
+        json_field("body", text, 0);
+        json_field("stamp", stamp[0] ? stamp : NULL, 0);
+        json_field("archive_id", c->hist[i].id, 0);
+        fputs("}\n", stdout);
+        xmpp_free(c->ctx, text);
+    }
+    fflush(stdout);
+}
+
+static int send_history(struct cli *c, const char *before);
+
+/* A page (newer pages come first) is complete: put it before the ones
+ * already held, then ask for the page before it or print. */
+static void on_history_done(xmpp_session *s, xmpp_iq_status status, const xmpp_mam_fin *fin,
+                            xmpp_stanza *error, void *ud) {
+    struct cli *c = ud;
+    size_t n = c->nhist - c->hist_page_start;
+    (void)s;
+    if (status != XMPP_IQ_RESULT) {
+        if (status == XMPP_IQ_CANCELLED)
+            return; /* the session ended: its cause decides the exit code */
+        if (status == XMPP_IQ_ERROR)
+            print_error_reply(error);
+        else
+            fprintf(stderr, "xmpp-cli: no answer from the archive\n");
+        c->done = 1;
+        c->exit_code = status == XMPP_IQ_TIMEOUT ? EX_TIMEOUT : EX_FAIL;
+        return;
+    }
+    if (n > 0 && c->hist_page_start > 0) { /* rotate the new page to the front */
+        struct hist_msg *tmp = malloc(n * sizeof(*tmp));
+        if (tmp == NULL)
+            die(EX_FAIL, "out of memory");
+        memcpy(tmp, c->hist + c->hist_page_start, n * sizeof(*tmp));
+        memmove(c->hist + n, c->hist, c->hist_page_start * sizeof(*tmp));
+        memcpy(c->hist, tmp, n * sizeof(*tmp));
+        free(tmp);
+    }
+    if (c->verbose)
+        fprintf(stderr, "xmpp-cli: archive page of %zu message(s)%s\n", n,
+                xmpp_mam_fin_complete(fin) ? ", complete" : "");
+    if (!xmpp_mam_fin_complete(fin) && n > 0 && (long)c->nhist < c->hist_max &&
+        xmpp_mam_fin_first(fin) != NULL) {
+        if (send_history(c, xmpp_mam_fin_first(fin)) == XMPP_OK)
+            return;
+        fprintf(stderr, "xmpp-cli: cannot ask for the next page\n");
+        c->exit_code = EX_FAIL;
+    } else {
+        c->exit_code = EX_OK;
+    }
+    print_history(c);
+    c->done = 1;
+}
+
+static int send_history(struct cli *c, const char *before) {
+    xmpp_mam_query *q = NULL;
+    long want = c->hist_max - (long)c->nhist;
+    int rc = xmpp_mam_query_new(&q, c->ctx);
+    if (rc == XMPP_OK)
+        rc = xmpp_mam_query_set_with(q, c->args[0]);
+    if (rc == XMPP_OK)
+        rc = xmpp_mam_query_set_page(q, (unsigned)(want < c->hist_page ? want : c->hist_page),
+                                     XMPP_MAM_BACKWARD, before);
+    c->hist_page_start = c->nhist;
+    if (rc == XMPP_OK)
+        rc = xmpp_mam_fetch(xmpp_client_session(c->client), q, 0, on_history_result,
+                            on_history_done, c);
+    xmpp_mam_query_free(q);
+    return rc;
+}
+
 static void on_ready(xmpp_session *s, const char *jid, void *ud) {
     struct cli *c = ud;
     int rc = XMPP_OK, first = !c->ready;
@@ -704,7 +819,13 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
         if (first && !c->from_stdin)
             rc = do_send(c);
     } else if (strcmp(c->command, "listen") == 0 && xmpp_session_resumed(s)) {
-        /* the stream carries on: presence and routing are unchanged */
+        /* the stream carries on: presence and routing are unchanged; a
+         * catch-up page lost with the connection is asked for again */
+        if (c->catchup_again) {
+            c->catchup_again = 0;
+            if (send_catchup(c) != XMPP_OK && c->verbose)
+                fprintf(stderr, "xmpp-cli: cannot resume the archive catch-up\n");
+        }
     } else if (strcmp(c->command, "listen") == 0) {
         /* a new session after a lost one: what the server held for the
          * old stream may not come again (it may bounce it or store it);
@@ -717,9 +838,12 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
         xmpp_stanza_unref(p);
         c->paging = 0;
         c->catchup_by_time = 0;
+        c->catchup_again = 0;
         if (rc == XMPP_OK && !first && c->reconnect > 0 && send_catchup(c) != XMPP_OK &&
             c->verbose)
             fprintf(stderr, "xmpp-cli: cannot start the archive catch-up\n");
+    } else if (strcmp(c->command, "history") == 0) {
+        rc = first ? send_history(c, NULL) : XMPP_OK;
     } else if (strcmp(c->command, "ping") == 0) {
         rc = send_query(c, c->nargs > 0 ? c->args[0] : NULL, "ping", "urn:xmpp:ping");
     } else if (strcmp(c->command, "version") == 0) {
@@ -1019,16 +1143,14 @@ int main(int argc, char **argv) {
         } else if (c.nargs != 0) {
             die(EX_USAGE, "usage: listen [--count N]");
         }
-        {
-            time_t now = time(NULL);
-            struct tm tm;
-            gmtime_r(&now, &tm);
-            strftime(c.listen_since, sizeof(c.listen_since), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        }
+        c.listen_since = time(NULL);
         c.seen = calloc(SEEN_SLOTS, sizeof(*c.seen));
         c.seen_fifo = calloc(SEEN_MAX, sizeof(*c.seen_fifo));
         if (c.seen == NULL || c.seen_fifo == NULL)
             die(EX_FAIL, "out of memory");
+    } else if (strcmp(c.command, "history") == 0) {
+        if (parse_history_args(&c) != 0)
+            die(EX_USAGE, "usage: history JID [--max N] [--page N]");
     } else if (strcmp(c.command, "ping") == 0) {
         if (c.nargs > 1)
             die(EX_USAGE, "usage: ping [JID]");
@@ -1129,6 +1251,9 @@ int main(int argc, char **argv) {
     else if (c.reconnect > 0)
         xmpp_session_options_set_keepalive(o, 30000, 15000);
     xmpp_session_options_set_callbacks(o, on_ready, on_closed, &c);
+    /* before our message handler: the plugin vets archive results first */
+    if (strcmp(c.command, "listen") == 0 || strcmp(c.command, "history") == 0)
+        xmpp_session_options_enable_plugin(o, "mam");
     if ((rc = xmpp_client_new(&c.client, c.ctx, o)) != XMPP_OK)
         die(EX_FAIL, "cannot create the client: %s", xmpp_strerror(rc));
     xmpp_session_options_free(o);
@@ -1235,6 +1360,7 @@ int main(int argc, char **argv) {
     xmpp_client_free(c.client);
     free(c.seen);
     free(c.seen_fifo);
+    free_history(&c);
     free(c.line);
     xmpp_ctx_free(c.ctx);
     return c.exit_code;

@@ -22,6 +22,12 @@
  *  - "avatar": XEP-0084 user avatars (needs "pubsub"), xmpp/xep/avatar.h;
  *  - "bookmarks": XEP-0402 bookmarks with the XEP-0048 fallback (needs
  *    "pubsub"), xmpp/xep/bookmarks.h.
+ *  - "sid": XEP-0359 stanza ids, origin-id on request (xmpp/xep/sid.h);
+ *  - "carbons": XEP-0280 carbons, accepted only from our bare JID
+ *    (xmpp/xep/carbons.h);
+ *  - "mam": XEP-0313 archive queries with XEP-0059 paging; results
+ *    accepted only for open queries from the queried archive
+ *    (xmpp/xep/mam.h).
  *
  * Without any plugin the session answers every IQ request it does not
  * handle with service-unavailable (RFC 6120 §8.4), as before.

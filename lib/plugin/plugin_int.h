@@ -34,5 +34,8 @@ extern const xmpp_plugin_desc xmpp__plugin_version;
 extern const xmpp_plugin_desc xmpp__plugin_pubsub;
 extern const xmpp_plugin_desc xmpp__plugin_avatar;
 extern const xmpp_plugin_desc xmpp__plugin_bookmarks;
+extern const xmpp_plugin_desc xmpp__plugin_sid;
+extern const xmpp_plugin_desc xmpp__plugin_carbons;
+extern const xmpp_plugin_desc xmpp__plugin_mam;
 
 #endif
