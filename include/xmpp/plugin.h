@@ -21,7 +21,7 @@
  *    plugin (xmpp/xep/private.h);
  *  - "avatar": XEP-0084 user avatars (needs "pubsub"), xmpp/xep/avatar.h;
  *  - "bookmarks": XEP-0402 bookmarks with the XEP-0048 fallback (needs
- *    "pubsub"), xmpp/xep/bookmarks.h.
+ *    "pubsub"), xmpp/xep/bookmarks.h;
  *  - "sid": XEP-0359 stanza ids, origin-id on request (xmpp/xep/sid.h);
  *  - "carbons": XEP-0280 carbons, accepted only from our bare JID
  *    (xmpp/xep/carbons.h);

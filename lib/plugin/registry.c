@@ -30,10 +30,19 @@ struct xmpp__plugins {
     size_t n_feat;
 };
 
+/* one per line, in the order of enabling by default */
 static const xmpp_plugin_desc *const builtins[] = {
-    &xmpp__plugin_disco, &xmpp__plugin_caps, &xmpp__plugin_ping, &xmpp__plugin_version,
-    &xmpp__plugin_pubsub, &xmpp__plugin_avatar, &xmpp__plugin_bookmarks};
-    &xmpp__plugin_sid, &xmpp__plugin_carbons, &xmpp__plugin_mam};
+    &xmpp__plugin_disco,
+    &xmpp__plugin_caps,
+    &xmpp__plugin_ping,
+    &xmpp__plugin_version,
+    &xmpp__plugin_pubsub,
+    &xmpp__plugin_avatar,
+    &xmpp__plugin_bookmarks,
+    &xmpp__plugin_sid,
+    &xmpp__plugin_carbons,
+    &xmpp__plugin_mam,
+};
 
 static int name_ok(const char *n) {
     size_t i;
