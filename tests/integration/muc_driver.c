@@ -391,10 +391,12 @@ static int mode_bot(const char *room, const char *botnick, double rate, double p
         xmpp_muc_instant_room(a->s, room, on_iq, a);
         wait_iq(a);
     }
+    printf("info: room ready\n"); /* the script starts the bot now */
+    fflush(stdout);
     WAIT_UNTIL(xmpp_muc_occupant_find(a->s, room, botnick) != NULL, 20000);
     check(xmpp_muc_occupant_find(a->s, room, botnick) != NULL, "the bot is in the room");
     /* a command */
-    pump(1500); /* let the bucket refill after the bot's start */
+    pump(300);
     xmpp_muc_send(a->s, room, "!ping", NULL, 0);
     WAIT_UNTIL(a->pongs > 0, 10000);
     check(a->pongs == 1, "the bot answers !ping");
@@ -417,7 +419,7 @@ static int mode_bot(const char *room, const char *botnick, double rate, double p
         uint64_t t0 = now_ms();
         for (i = 0; i < burst; i++)
             xmpp_muc_send(a->s, room, "!ping", NULL, 0);
-        pump((unsigned)(period * 1000 * 1.5));
+        pump((unsigned)(period * 1000));
         elapsed = (double)(now_ms() - t0) / 1000.0;
     }
     bound = rate + rate * elapsed / period + 0.5;

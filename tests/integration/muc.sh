@@ -1,0 +1,188 @@
+#!/bin/bash
+# Integration test of the "muc" plugin (XEP-0045, XEP-0249, XEP-0410),
+# xmpp-cli muc-join/muc-send and examples/muc-bot against a private Prosody
+# AND a private ejabberd (tests/servers), each started once.
+#
+# Per server:
+#  - tests/integration/muc_driver plugin: room creation with the
+#    configuration form, occupants, messages, private message, subject,
+#    nick change (303), self-ping, direct invitation, kick (307), ban and
+#    the refused join, destroy;
+#  - xmpp-cli: `muc-join ROOM NICK --count 1` prints the message that
+#    `muc-send ROOM TEXT` (exit 0 once reflected) sends, as a JSON line
+#    with "nick";
+#  - muc-bot: the driver creates a room, the bot joins it and answers
+#    !ping and !seen, is kicked and rejoins, answers a burst of commands
+#    within its rate limit (and logs the dropped replies), rejoins
+#    (recreates) the room after it was destroyed, and logs the room to
+#    its log directory.
+#
+# Prints "ok: ..." / "FAIL: ..." per check, "muc: N passed, M failed".
+# Exit 0 if all passed, 1 otherwise, 77 (skip) with XMPP_TESTS_QUICK set,
+# without root or without either server (a missing server is reported
+# and the other is tested). Only 127.0.0.1; every process under timeout;
+# servers and clients stopped in an EXIT trap.
+set -u
+if [ -n "${XMPP_TESTS_QUICK:-}" ]; then
+  echo "muc.sh: SKIP: XMPP_TESTS_QUICK is set"
+  exit 77
+fi
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+CLI=$top_builddir/examples/xmpp-cli
+BOT=$top_builddir/examples/muc-bot
+DRIVER=$top_builddir/tests/integration/muc_driver
+SERVERS=$top_srcdir/tests/servers
+WAIT_S=15
+
+[ "$(id -u)" = 0 ] || { echo "muc: SKIP: needs root"; exit 77; }
+have_prosody=0; have_ejabberd=0
+command -v prosody >/dev/null 2>&1 && have_prosody=1
+command -v ejabberdctl >/dev/null 2>&1 && have_ejabberd=1
+[ $have_prosody = 1 ] || [ $have_ejabberd = 1 ] || { echo "muc: SKIP: neither prosody nor ejabberd"; exit 77; }
+for b in "$CLI" "$BOT" "$DRIVER"; do
+  [ -x "$b" ] || { echo "muc: ERROR: $b is not built" >&2; exit 99; }
+done
+
+WORK=$(mktemp -d /tmp/libxmpp-muc.XXXXXX) || exit 99
+SRV=""; SRV_KIND=""
+BG=()
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM HUP
+  for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  for p in "${BG[@]}"; do wait "$p" 2>/dev/null; done
+  if [ -n "$SRV" ]; then
+    "$SERVERS/$SRV_KIND.sh" stop "$SRV" >/dev/null 2>&1
+    rm -rf "$SRV"
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+PASSED=0; FAILED=0
+pass() { echo "ok: $*"; PASSED=$((PASSED + 1)); }
+failed() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
+show() {
+  local f
+  for f in "$@"; do
+    [ -s "$f" ] || continue
+    echo "    --- ${f##*/}"
+    tail -n 10 "$f" | sed 's/^/    /'
+  done
+}
+# wait_line FILE REGEX PID
+wait_line() {
+  local file=$1 re=$2 pid=$3 i
+  for ((i = 0; i < WAIT_S * 20; i++)); do
+    grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { grep -Eq -- "$re" "$file" 2>/dev/null; return; }
+    sleep 0.05
+  done
+  return 1
+}
+# counts the driver's ok/FAIL lines into ours
+tally() {
+  local f=$1 tag=$2 line
+  while IFS= read -r line; do
+    case $line in
+      ok:*) pass "$tag: ${line#ok: }" ;;
+      FAIL:*) failed "$tag: ${line#FAIL: }" ;;
+      info:*) echo "$tag: $line" ;;
+    esac
+  done <"$f"
+}
+
+run_server() {
+  local kind=$1 d="$WORK/$1" rc room pid bp
+  mkdir -p "$d"
+  SRV=$(mktemp -d "/tmp/libxmpp-muc-$kind.XXXXXX") || return
+  chmod 755 "$SRV"
+  SRV_KIND=$kind
+  if ! timeout 60 "$SERVERS/$kind.sh" start "$SRV" >"$d/start.log" 2>&1; then
+    show "$d/start.log"; SRV=""
+    failed "$kind did not start"
+    return
+  fi
+  # shellcheck disable=SC1091
+  . "$SRV/env"
+  export ALICE_JID ALICE_PASSWORD BOB_JID BOB_PASSWORD CAROL_JID CAROL_PASSWORD XMPP_HOST XMPP_PORT XMPP_CAFILE
+
+  # ---- the plugin
+  timeout -k 2 60 "$DRIVER" plugin "plugin-$kind@$XMPP_MUC_DOMAIN" >"$d/plugin.out" 2>"$d/plugin.err"
+  rc=$?
+  tally "$d/plugin.out" "$kind plugin"
+  [ $rc = 0 ] || { failed "$kind plugin driver exit $rc"; show "$d/plugin.err"; }
+
+  # ---- xmpp-cli muc-join / muc-send
+  room="cli-$kind@$XMPP_MUC_DOMAIN"
+  timeout -k 2 30 "$CLI" --jid "$ALICE_JID" --password-env ALICE_PASSWORD --server "$XMPP_HOST:$XMPP_PORT" \
+    --cafile "$XMPP_CAFILE" --timeout 20 -v muc-join "$room" listener --count 1 >"$d/join.out" 2>"$d/join.err" &
+  pid=$!; BG+=("$pid")
+  if wait_line "$d/join.err" "joined $room" "$pid"; then
+    pass "$kind: xmpp-cli muc-join joins"
+  else
+    failed "$kind: xmpp-cli muc-join joins"; show "$d/join.err"
+  fi
+  timeout -k 2 30 "$CLI" --jid "$BOB_JID" --password-env BOB_PASSWORD --server "$XMPP_HOST:$XMPP_PORT" \
+    --cafile "$XMPP_CAFILE" --timeout 20 muc-send "$room" "hello \"room\"" --nick sender >"$d/send.out" 2>"$d/send.err"
+  rc=$?
+  [ $rc = 0 ] && pass "$kind: xmpp-cli muc-send exits 0 once reflected" || { failed "$kind: muc-send exit $rc"; show "$d/send.err"; }
+  wait "$pid"; rc=$?
+  if [ $rc = 0 ] && grep -q '"nick": "sender", "body": "hello \\"room\\""' "$d/join.out"; then
+    pass "$kind: muc-join prints the message as JSON with its nick, exits 0 after --count 1"
+  else
+    failed "$kind: muc-join output (exit $rc)"; show "$d/join.out" "$d/join.err"
+  fi
+  timeout -k 2 20 "$CLI" --jid "$BOB_JID" --password-env BOB_PASSWORD --server "$XMPP_HOST:$XMPP_PORT" \
+    --cafile "$XMPP_CAFILE" --timeout 10 muc-send "not a room" x >/dev/null 2>&1
+  rc=$?
+  [ $rc = 2 ] && pass "$kind: muc-send with a bad room JID is a usage error" || failed "$kind: muc-send bad room exit $rc"
+
+  # ---- the bot
+  room="bot-$kind@$XMPP_MUC_DOMAIN"
+  mkdir -p "$d/logs"
+  printf '%s\n' "$CAROL_PASSWORD" >"$d/pw"
+  cat >"$d/bot.conf" <<EOF
+# muc-bot configuration for the test
+jid = $CAROL_JID
+password_file = $d/pw
+server = $XMPP_HOST:$XMPP_PORT
+cafile = $XMPP_CAFILE
+nick = botty
+room = $room
+log_dir = $d/logs
+rate = 3
+rate_period = 2
+rejoin_delay = 1
+EOF
+  timeout -k 2 60 "$DRIVER" bot "$room" botty 3 2 >"$d/bot-driver.out" 2>"$d/bot-driver.err" &
+  pid=$!; BG+=("$pid")
+  if wait_line "$d/bot-driver.out" "room ready" "$pid"; then
+    timeout -k 2 60 "$BOT" "$d/bot.conf" 2>"$d/bot.err" &
+    bp=$!; BG+=("$bp")
+    wait "$pid"; rc=$?
+    tally "$d/bot-driver.out" "$kind bot"
+    [ $rc = 0 ] || { failed "$kind bot driver exit $rc"; show "$d/bot-driver.out" "$d/bot.err"; }
+    grep -q "removed from $room (kicked)" "$d/bot.err" && pass "$kind: the bot logs the kick" || failed "$kind: the bot logs the kick"
+    grep -q "rate limit: dropped reply" "$d/bot.err" && pass "$kind: the bot logs the replies it drops" || failed "$kind: the bot logs dropped replies"
+    grep -q "<owner> !ping" "$d/logs/$room.log" 2>/dev/null && grep -q "<botty> owner: pong" "$d/logs/$room.log" \
+      && pass "$kind: the bot logs the room's messages to its log directory" || { failed "$kind: room log"; show "$d/logs/$room.log"; }
+    kill -TERM "$bp" 2>/dev/null; wait "$bp"; rc=$?
+    [ $rc = 0 ] && pass "$kind: the bot stops cleanly on SIGTERM" || failed "$kind: bot exit $rc"
+  else
+    failed "$kind: bot driver did not create the room"; show "$d/bot-driver.out" "$d/bot-driver.err"
+  fi
+
+  "$SERVERS/$kind.sh" stop "$SRV" >/dev/null 2>&1
+  rm -rf "$SRV"; SRV=""
+}
+
+if [ $have_prosody = 1 ]; then run_server prosody; else echo "muc: prosody not installed: not tested"; fi
+if [ $have_ejabberd = 1 ]; then run_server ejabberd; else echo "muc: ejabberd not installed: not tested"; fi
+echo "muc: $PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
