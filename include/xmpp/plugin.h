@@ -14,7 +14,9 @@
  *  - "ping": answers XEP-0199 pings; requests in xmpp/xep/ping.h;
  *  - "version": answers XEP-0092 software version queries with the name
  *    and version set by the application (xmpp/xep/version.h); the
- *    operating system is not revealed unless set.
+ *    operating system is not revealed unless set;
+ *  - "muc": XEP-0045 multi-user chat with XEP-0249 invitations and
+ *    XEP-0410 self-ping (xmpp/xep/muc.h).
  *
  * Without any plugin the session answers every IQ request it does not
  * handle with service-unavailable (RFC 6120 §8.4), as before.
