@@ -619,6 +619,8 @@ static void muc_cli_args(struct cli *c) {
         die(EX_USAGE, "usage: muc-join ROOM NICK [--count N] [--history N] | "
                       "muc-send ROOM TEXT [--nick NICK]");
     muc_cli.room = posv[0];
+    if (strchr(posv[0], '@') == NULL || strchr(posv[0], '/') != NULL || strchr(posv[0], ' '))
+        die(EX_USAGE, "%s is not a room JID (room@service)", posv[0]);
     if (strcmp(c->command, "muc-join") == 0) {
         muc_cli.nick = posv[1];
     } else {

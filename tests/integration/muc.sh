@@ -45,17 +45,18 @@ for b in "$CLI" "$BOT" "$DRIVER"; do
 done
 
 WORK=$(mktemp -d /tmp/libxmpp-muc.XXXXXX) || exit 99
-SRV=""; SRV_KIND=""
+declare -A SRV=() STARTER=()
 BG=()
 cleanup() {
-  local rc=$? p
+  local rc=$? p k
   trap - EXIT INT TERM HUP
   for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done
   for p in "${BG[@]}"; do wait "$p" 2>/dev/null; done
-  if [ -n "$SRV" ]; then
-    "$SERVERS/$SRV_KIND.sh" stop "$SRV" >/dev/null 2>&1
-    rm -rf "$SRV"
-  fi
+  for k in "${!STARTER[@]}"; do wait "${STARTER[$k]}" 2>/dev/null; done
+  for k in "${!SRV[@]}"; do
+    "$SERVERS/$k.sh" stop "${SRV[$k]}" >/dev/null 2>&1
+    rm -rf "${SRV[$k]}"
+  done
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -97,27 +98,45 @@ tally() {
   done <"$f"
 }
 
+# Both servers start at once (in the background) to keep the wall time down.
+start_server() {
+  local kind=$1
+  mkdir -p "$WORK/$kind"
+  SRV[$kind]=$(mktemp -d "/tmp/libxmpp-muc-$kind.XXXXXX") || return
+  chmod 755 "${SRV[$kind]}"
+  START_TIMEOUT=50 timeout 60 "$SERVERS/$kind.sh" start "${SRV[$kind]}" >"$WORK/$kind/start.log" 2>&1 &
+  STARTER[$kind]=$!
+}
+
+# await_server KIND: waits for its start; STARTED[KIND] is its status
+declare -A STARTED=()
+await_server() {
+  [ -n "${STARTED[$1]:-}" ] && return
+  wait "${STARTER[$1]}"
+  STARTED[$1]=$?
+  unset "STARTER[$1]"
+}
+
 run_server() {
-  local kind=$1 d="$WORK/$1" rc room pid bp
-  mkdir -p "$d"
-  SRV=$(mktemp -d "/tmp/libxmpp-muc-$kind.XXXXXX") || return
-  chmod 755 "$SRV"
-  SRV_KIND=$kind
-  if ! timeout 60 "$SERVERS/$kind.sh" start "$SRV" >"$d/start.log" 2>&1; then
-    show "$d/start.log"; SRV=""
+  local kind=$1 d="$WORK/$1" rc room pid bp t0=$SECONDS
+  await_server "$kind"
+  if [ "${STARTED[$kind]}" != 0 ]; then
+    show "$d/start.log"; unset "SRV[$kind]" # start removed it
     failed "$kind did not start"
     return
   fi
   # shellcheck disable=SC1091
-  . "$SRV/env"
+  . "${SRV[$kind]}/env"
   export ALICE_JID ALICE_PASSWORD BOB_JID BOB_PASSWORD CAROL_JID CAROL_PASSWORD XMPP_HOST XMPP_PORT XMPP_CAFILE
 
+  echo "muc: $kind ready after $((SECONDS - t0)) s of waiting"; t0=$SECONDS
   # ---- the plugin
   timeout -k 2 60 "$DRIVER" plugin "plugin-$kind@$XMPP_MUC_DOMAIN" >"$d/plugin.out" 2>"$d/plugin.err"
   rc=$?
   tally "$d/plugin.out" "$kind plugin"
   [ $rc = 0 ] || { failed "$kind plugin driver exit $rc"; show "$d/plugin.err"; }
 
+  echo "muc: $kind plugin checks took $((SECONDS - t0)) s"; t0=$SECONDS
   # ---- xmpp-cli muc-join / muc-send
   room="cli-$kind@$XMPP_MUC_DOMAIN"
   timeout -k 2 30 "$CLI" --jid "$ALICE_JID" --password-env ALICE_PASSWORD --server "$XMPP_HOST:$XMPP_PORT" \
@@ -143,6 +162,7 @@ run_server() {
   rc=$?
   [ $rc = 2 ] && pass "$kind: muc-send with a bad room JID is a usage error" || failed "$kind: muc-send bad room exit $rc"
 
+  echo "muc: $kind xmpp-cli checks took $((SECONDS - t0)) s"; t0=$SECONDS
   # ---- the bot
   room="bot-$kind@$XMPP_MUC_DOMAIN"
   mkdir -p "$d/logs"
@@ -157,10 +177,10 @@ nick = botty
 room = $room
 log_dir = $d/logs
 rate = 3
-rate_period = 2
+rate_period = 1
 rejoin_delay = 1
 EOF
-  timeout -k 2 60 "$DRIVER" bot "$room" botty 3 2 >"$d/bot-driver.out" 2>"$d/bot-driver.err" &
+  timeout -k 2 60 "$DRIVER" bot "$room" botty 3 1 >"$d/bot-driver.out" 2>"$d/bot-driver.err" &
   pid=$!; BG+=("$pid")
   if wait_line "$d/bot-driver.out" "room ready" "$pid"; then
     timeout -k 2 60 "$BOT" "$d/bot.conf" 2>"$d/bot.err" &
@@ -178,10 +198,16 @@ EOF
     failed "$kind: bot driver did not create the room"; show "$d/bot-driver.out" "$d/bot-driver.err"
   fi
 
-  "$SERVERS/$kind.sh" stop "$SRV" >/dev/null 2>&1
-  rm -rf "$SRV"; SRV=""
+  echo "muc: $kind bot checks took $((SECONDS - t0)) s"; t0=$SECONDS
+  "$SERVERS/$kind.sh" stop "${SRV[$kind]}" >/dev/null 2>&1
+  rm -rf "${SRV[$kind]}"; unset "SRV[$kind]"
+  echo "muc: $kind stopped in $((SECONDS - t0)) s"
 }
 
+# ejabberd (the slower one) starts in the background while Prosody is
+# tested; starting both at the same moment overloads a small machine.
+if [ $have_prosody = 1 ]; then start_server prosody; await_server prosody; fi
+[ $have_ejabberd = 1 ] && start_server ejabberd
 if [ $have_prosody = 1 ]; then run_server prosody; else echo "muc: prosody not installed: not tested"; fi
 if [ $have_ejabberd = 1 ]; then run_server ejabberd; else echo "muc: ejabberd not installed: not tested"; fi
 echo "muc: $PASSED passed, $FAILED failed"
