@@ -234,7 +234,7 @@ static void join_timeout(xmpp_session *s, void *ud) {
 static int send_join(xmpp_session *s, struct muc_state *st, struct muc_room *r,
                      const xmpp_muc_history *h) {
     xmpp_stanza *p = NULL, *x = NULL, *hist = NULL;
-    char to[3100], num[24];
+    char to[4200], num[24];
     int rc;
     snprintf(to, sizeof(to), "%s/%s", r->jid, r->nick);
     if ((rc = xmpp_presence_new(&p, st->ctx, NULL, to, NULL)) != XMPP_OK)
@@ -278,7 +278,7 @@ int xmpp_muc_join(xmpp_session *s, const char *room, const char *nick, const cha
     struct muc_state *st;
     struct muc_room *r = NULL, **nr;
     xmpp_jid *occ = NULL;
-    char *bare = NULL, buf[3100];
+    char *bare = NULL, buf[4200];
     int rc, oom = 0;
     if ((rc = room_lookup(s, room, &st, &r)) != XMPP_OK)
         return rc;
@@ -353,7 +353,7 @@ int xmpp_muc_leave(xmpp_session *s, const char *room, const char *status) {
     struct muc_state *st;
     struct muc_room *r;
     xmpp_stanza *p = NULL;
-    char to[3100];
+    char to[4200];
     int rc;
     if ((rc = room_lookup(s, room, &st, &r)) != XMPP_OK)
         return rc;
@@ -704,7 +704,7 @@ int xmpp_muc_send_private(xmpp_session *s, const char *room, const char *nick,
     struct muc_state *st;
     struct muc_room *r;
     xmpp_stanza *m = NULL;
-    char to[3100], mid[32];
+    char to[4200], mid[32];
     int rc;
     if (body == NULL || nick == NULL || strlen(nick) > 1023)
         return XMPP_ERR_INVALID;
@@ -748,7 +748,7 @@ int xmpp_muc_change_nick(xmpp_session *s, const char *room, const char *nick) {
     struct muc_room *r;
     xmpp_stanza *p = NULL;
     xmpp_jid *j = NULL;
-    char to[3100];
+    char to[4200];
     int rc;
     if (nick == NULL || nick[0] == '\0' || strlen(nick) > 1023)
         return XMPP_ERR_INVALID;
@@ -1030,7 +1030,7 @@ static int self_ping(xmpp_session *s, struct muc_state *st, struct muc_room *r,
                      unsigned timeout_ms, xmpp_muc_ping_fn cb, void *ud, int internal) {
     xmpp_stanza *iq = NULL;
     struct muc_ping *p;
-    char to[3100], id[32];
+    char to[4200], id[32];
     int rc;
     snprintf(to, sizeof(to), "%s/%s", r->jid, r->nick);
     xmpp_session_new_id(s, id, sizeof(id));

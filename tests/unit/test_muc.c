@@ -344,7 +344,9 @@ static void t_messages_and_sender_checks(void **state) {
     server(f, "<message type='chat' from='" ROOM "/bob'><body>psst</body>"
               "<x xmlns='http://jabber.org/protocol/muc#user'/></message>");
     server(f, "<message type='groupchat' from='" ROOM "'><body>room says</body></message>");
-    assert_string_equal(R.log, "subject:-:Topic hist:bob:old msg:bob:hi pm:bob:psst msg:-:room says ");
+    server(f, "<message type='groupchat' from='" ROOM "/bob'><body>a &amp; b &lt;c&gt;</body></message>");
+    assert_string_equal(R.log, "subject:-:Topic hist:bob:old msg:bob:hi pm:bob:psst msg:-:room says "
+                               "msg:bob:a & b <c> ");
     /* spoofed: other rooms, other hosts, malformed senders, no sender */
     R.log[0] = '\0';
     server(f, "<message type='groupchat' from='other@conf.example.com/bob'><body>x</body></message>"
