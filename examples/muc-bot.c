@@ -23,6 +23,10 @@
  *   rate = 5                        replies per period (default 5)
  *   rate_period = 10                the period in seconds (default 10)
  *   rejoin_delay = 2                seconds before joining again (default 2)
+ *   resume = yes                    resume the stream after a connection loss
+ *                                   (XEP-0198; default yes); with no, every
+ *                                   reconnection is a new stream and the
+ *                                   rooms are joined again
  *
  * It logs what it does on stderr ("muc-bot: joined ROOM", ...). Exit 0
  * after SIGINT/SIGTERM, 1 when the session failed for good, 2 for bad
@@ -359,7 +363,7 @@ int main(int argc, char **argv) {
     xmpp_tls_config *cfg = NULL;
     struct sigaction sa;
     FILE *f;
-    int rc, n = 0;
+    int rc, n = 0, resume = 1;
     if (argc != 2) {
         fprintf(stderr, "usage: muc-bot CONFIG-FILE\n");
         return 2;
@@ -405,6 +409,8 @@ int main(int argc, char **argv) {
             b.period = atof(v);
         else if (strcmp(k, "rejoin_delay") == 0)
             b.rejoin_delay = atof(v);
+        else if (strcmp(k, "resume") == 0)
+            resume = strcmp(v, "no") != 0;
         else {
             fprintf(stderr, "muc-bot: %s:%d: unknown key %s\n", argv[1], n, k);
             return 2;
@@ -446,6 +452,8 @@ int main(int argc, char **argv) {
         xmpp_tls_config_unref(cfg);
     }
     xmpp_session_options_set_keepalive(o, 30000, 15000);
+    if (!resume)
+        xmpp_session_options_set_stream_management(o, XMPP_SM_ACKS);
     xmpp_session_options_set_callbacks(o, on_ready, on_closed, &b);
     if ((rc = xmpp_client_new(&b.client, b.ctx, o)) != XMPP_OK) {
         fprintf(stderr, "muc-bot: %s\n", xmpp_strerror(rc));

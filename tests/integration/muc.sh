@@ -13,7 +13,8 @@
 #    with "nick";
 #  - muc-bot: the driver creates a room, the bot joins it and answers
 #    !ping and !seen, is kicked and rejoins, answers a burst of commands
-#    within its rate limit (and logs the dropped replies), rejoins
+#    within its rate limit (and logs the dropped replies), comes back
+#    after its connection is reset (tests/faults/faultproxy.py), rejoins
 #    (recreates) the room after it was destroyed, and logs the room to
 #    its log directory.
 #
@@ -33,6 +34,7 @@ CLI=$top_builddir/examples/xmpp-cli
 BOT=$top_builddir/examples/muc-bot
 DRIVER=$top_builddir/tests/integration/muc_driver
 SERVERS=$top_srcdir/tests/servers
+FP=$top_srcdir/tests/faults/faultproxy.py
 WAIT_S=15
 
 [ "$(id -u)" = 0 ] || { echo "muc: SKIP: needs root"; exit 77; }
@@ -118,7 +120,7 @@ await_server() {
 }
 
 run_server() {
-  local kind=$1 d="$WORK/$1" rc room pid bp t0=$SECONDS
+  local kind=$1 d="$WORK/$1" rc room pid bp ctl bot_port i resume expect t0=$SECONDS
   await_server "$kind"
   if [ "${STARTED[$kind]}" != 0 ]; then
     show "$d/start.log"; unset "SRV[$kind]" # start removed it
@@ -166,12 +168,26 @@ run_server() {
   # ---- the bot
   room="bot-$kind@$XMPP_MUC_DOMAIN"
   mkdir -p "$d/logs"
+  # Prosody: the bot resumes its stream after the reset; ejabberd: it is
+  # configured not to, so it must join the room again on a new stream
+  if [ "$kind" = prosody ]; then resume=yes; expect="resumed the stream"; else resume=no; expect="joining the rooms again"; fi
+  # the bot connects through the fault proxy, which resets it on command
+  ctl=""; bot_port=$XMPP_PORT
+  if [ -x /usr/bin/python3 ]; then
+    /usr/bin/python3 "$FP" --listen 127.0.0.1:0 --target "127.0.0.1:$XMPP_PORT" --control 127.0.0.1:0 \
+      --port-file "$d/proxy.ports" --log "$d/proxy.log" &
+    BG+=("$!")
+    for ((i = 0; i < 100; i++)); do [ -s "$d/proxy.ports" ] && break; sleep 0.05; done
+    bot_port=$(sed -n 's/^listen=//p' "$d/proxy.ports")
+    ctl=$(sed -n 's/^control=//p' "$d/proxy.ports")
+    [ -n "$bot_port" ] || { echo "muc: the fault proxy did not start: no reset check"; bot_port=$XMPP_PORT; ctl=""; }
+  fi
   printf '%s\n' "$CAROL_PASSWORD" >"$d/pw"
   cat >"$d/bot.conf" <<EOF
 # muc-bot configuration for the test
 jid = $CAROL_JID
 password_file = $d/pw
-server = $XMPP_HOST:$XMPP_PORT
+server = $XMPP_HOST:$bot_port
 cafile = $XMPP_CAFILE
 nick = botty
 room = $room
@@ -179,8 +195,9 @@ log_dir = $d/logs
 rate = 3
 rate_period = 1
 rejoin_delay = 1
+resume = $resume
 EOF
-  timeout -k 2 60 "$DRIVER" bot "$room" botty 3 1 >"$d/bot-driver.out" 2>"$d/bot-driver.err" &
+  timeout -k 2 60 "$DRIVER" bot "$room" botty 3 1 $ctl >"$d/bot-driver.out" 2>"$d/bot-driver.err" &
   pid=$!; BG+=("$pid")
   if wait_line "$d/bot-driver.out" "room ready" "$pid"; then
     timeout -k 2 60 "$BOT" "$d/bot.conf" 2>"$d/bot.err" &
@@ -192,6 +209,11 @@ EOF
     grep -q "rate limit: dropped reply" "$d/bot.err" && pass "$kind: the bot logs the replies it drops" || failed "$kind: the bot logs dropped replies"
     grep -q "<owner> !ping" "$d/logs/$room.log" 2>/dev/null && grep -q "<botty> owner: pong" "$d/logs/$room.log" \
       && pass "$kind: the bot logs the room's messages to its log directory" || { failed "$kind: room log"; show "$d/logs/$room.log"; }
+    if [ -n "$ctl" ]; then
+      grep -q "$expect" "$d/bot.err" \
+        && pass "$kind: the bot came back after the reset (resume=$resume: $expect)" \
+        || { failed "$kind: the bot logs its reconnection"; show "$d/bot.err"; }
+    fi
     kill -TERM "$bp" 2>/dev/null; wait "$bp"; rc=$?
     [ $rc = 0 ] && pass "$kind: the bot stops cleanly on SIGTERM" || failed "$kind: bot exit $rc"
   else

@@ -10,14 +10,21 @@
  *       against examples/muc-bot: owns ROOM, waits for the bot, !ping ->
  *       pong, kicks the bot and waits for its return, sends a burst of
  *       commands and checks that the replies respect the token bucket,
- *       destroys the room and waits for the bot to recreate it.
+ *       with CONTROL-PORT (the bot connects through tests/faults/
+ *       faultproxy.py), resets the bot's connection and waits until it
+ *       answers again; destroys the room and waits for the bot to
+ *       recreate it.
  *
  * Environment: XMPP_HOST, XMPP_PORT, XMPP_CAFILE, ALICE_JID/PASSWORD,
  * BOB_JID/PASSWORD, CAROL_JID/PASSWORD (tests/servers env). Prints
  * "ok: ..." / "FAIL: ..." lines; exit 0 when all passed. Every wait is
  * bounded. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -380,7 +387,41 @@ static int mode_plugin(const char *room) {
     return failures ? 1 : 0;
 }
 
-static int mode_bot(const char *room, const char *botnick, double rate, double period) {
+/* Sends one command to the fault proxy's control port; 1 when it said ok. */
+static int proxy_command(int port, const char *cmd) {
+    struct sockaddr_in a;
+    char reply[256];
+    ssize_t n;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    n = read(fd, reply, sizeof(reply) - 1);
+    ok = n >= 2 && strncmp(reply, "ok", 2) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Sends !ping every 2 s until a pong comes (or the time is up). */
+static int ping_bot(struct peer *a, const char *room, unsigned ms) {
+    uint64_t end = now_ms() + ms;
+    int before = a->pongs;
+    while (a->pongs == before && now_ms() < end) {
+        xmpp_muc_send(a->s, room, "!ping", NULL, 0);
+        WAIT_UNTIL(a->pongs > before, 2000);
+    }
+    return a->pongs > before;
+}
+
+static int mode_bot(const char *room, const char *botnick, double rate, double period,
+                    int control) {
     struct peer *a = connect_as("alice", "ALICE");
     int i, burst = 12, before;
     double elapsed, bound;
@@ -427,6 +468,13 @@ static int mode_bot(const char *room, const char *botnick, double rate, double p
            elapsed, bound);
     check(a->pongs >= 1 && a->pongs <= (int)bound && a->pongs < burst,
           "the bot's replies to a burst stay within its rate limit");
+    /* the bot's connection is reset: it comes back (resumed, or a new
+     * stream and a rejoin) and answers again */
+    if (control > 0) {
+        pump((unsigned)(period * 1000)); /* the bucket refills */
+        check(proxy_command(control, "reset all\n"), "the bot's connection is reset");
+        check(ping_bot(a, room, 25000), "the bot answers again after the reset");
+    }
     /* destroy: the bot recreates the room */
     before = a->bot_joins;
     a->iq_done = 0;
@@ -455,10 +503,11 @@ int main(int argc, char **argv) {
     int rc;
     if (argc == 3 && strcmp(argv[1], "plugin") == 0)
         rc = mode_plugin(argv[2]);
-    else if (argc == 6 && strcmp(argv[1], "bot") == 0)
-        rc = mode_bot(argv[2], argv[3], atof(argv[4]), atof(argv[5]));
+    else if ((argc == 6 || argc == 7) && strcmp(argv[1], "bot") == 0)
+        rc = mode_bot(argv[2], argv[3], atof(argv[4]), atof(argv[5]),
+                      argc == 7 ? atoi(argv[6]) : 0);
     else {
-        fprintf(stderr, "usage: muc_driver plugin ROOM | bot ROOM BOTNICK RATE PERIOD\n");
+        fprintf(stderr, "usage: muc_driver plugin ROOM | bot ROOM BOTNICK RATE PERIOD [CONTROL-PORT]\n");
         return 2;
     }
     while (n_peers > 0) {
