@@ -45,7 +45,7 @@
 #include <xmpp/xep/muc.h>
 
 #define MAX_ROOMS 32
-#define MAX_SEEN 1024
+#define MAX_SEEN  1024
 #define MAX_QUEUE 64
 
 struct reply {
@@ -219,8 +219,7 @@ static void on_message(xmpp_session *s, const char *room, const char *nick, cons
 }
 
 static void on_occupant(xmpp_session *s, const char *room, const xmpp_muc_occupant *occ,
-                        xmpp_muc_occupant_event ev, unsigned bits, const char *new_nick,
-                        void *ud) {
+                        xmpp_muc_occupant_event ev, unsigned bits, const char *new_nick, void *ud) {
     struct bot *b = ud;
     (void)s;
     (void)bits;
@@ -236,19 +235,19 @@ static void schedule_rejoin(struct bot *b, const char *room) {
         b->rejoin_at[i] = now_ms() + (uint64_t)(b->rejoin_delay * 1000);
 }
 
-static void on_removed(xmpp_session *s, const char *room, xmpp_muc_removal why,
-                       const char *actor, const char *reason, const char *alt, void *ud) {
-    static const char *const whys[] = {"left",      "kicked",     "banned", "shutdown",
-                                       "destroyed", "affiliation", "error", "not joined"};
+static void on_removed(xmpp_session *s, const char *room, xmpp_muc_removal why, const char *actor,
+                       const char *reason, const char *alt, void *ud) {
+    static const char *const whys[] = {"left",      "kicked",      "banned", "shutdown",
+                                       "destroyed", "affiliation", "error",  "not joined"};
     struct bot *b = ud;
     (void)s;
     (void)actor;
     (void)alt;
-    fprintf(stderr, "muc-bot: removed from %s (%s)%s%s\n", room,
-            whys[(unsigned)why < 8 ? why : 6], reason ? ": " : "", reason ? reason : "");
+    fprintf(stderr, "muc-bot: removed from %s (%s)%s%s\n", room, whys[(unsigned)why < 8 ? why : 6],
+            reason ? ": " : "", reason ? reason : "");
     log_line(b, room, NULL, whys[(unsigned)why < 8 ? why : 6]);
     if (why == XMPP_MUC_REMOVED_BANNED)
-        return; /* an outcast cannot come back */
+        return;                             /* an outcast cannot come back */
     if (why != XMPP_MUC_REMOVED_NOT_JOINED) /* the plugin rejoins those itself */
         schedule_rejoin(b, room);
 }

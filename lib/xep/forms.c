@@ -36,8 +36,8 @@ struct xmpp_form {
 
 static const char *const form_type_names[] = {"form", "submit", "cancel", "result"};
 static const char *const field_type_names[] = {
-    "text-single", "boolean",     "fixed",      "hidden",       "jid-multi",
-    "jid-single",  "list-multi",  "list-single", "text-multi",  "text-private"};
+    "text-single", "boolean",    "fixed",       "hidden",     "jid-multi",
+    "jid-single",  "list-multi", "list-single", "text-multi", "text-private"};
 
 const char *xmpp_form_field_type_name(xmpp_form_field_type t) {
     if ((unsigned)t >= sizeof(field_type_names) / sizeof(field_type_names[0]))
@@ -46,8 +46,8 @@ const char *xmpp_form_field_type_name(xmpp_form_field_type t) {
 }
 
 static int multi_valued(xmpp_form_field_type t) {
-    return t == XMPP_FIELD_JID_MULTI || t == XMPP_FIELD_LIST_MULTI ||
-           t == XMPP_FIELD_TEXT_MULTI || t == XMPP_FIELD_NONE;
+    return t == XMPP_FIELD_JID_MULTI || t == XMPP_FIELD_LIST_MULTI || t == XMPP_FIELD_TEXT_MULTI ||
+           t == XMPP_FIELD_NONE;
 }
 
 /* A string we store: valid XML text, bounded. */
@@ -461,8 +461,7 @@ int xmpp_form_parse(xmpp_form **out, xmpp_ctx *ctx, const xmpp_stanza *x) {
     if (ctx == NULL || x == NULL || xmpp_stanza_is_text(x))
         return XMPP_ERR_INVALID;
     ns = xmpp_stanza_ns(x);
-    if (strcmp(xmpp_stanza_name(x), "x") != 0 || ns == NULL ||
-        strcmp(ns, XMPP_NS_DATA_FORMS) != 0)
+    if (strcmp(xmpp_stanza_name(x), "x") != 0 || ns == NULL || strcmp(ns, XMPP_NS_DATA_FORMS) != 0)
         return XMPP_ERR_INVALID;
     if ((tn = xmpp_stanza_attr(x, "type")) == NULL)
         return XMPP_ERR_INVALID; /* §3.1: type is required */

@@ -17,10 +17,10 @@
 
 #include "plugin/plugin_int.h"
 
-#define MUC_MAX_ROOMS 256
-#define MUC_MAX_OCCUPANTS 10000
+#define MUC_MAX_ROOMS       256
+#define MUC_MAX_OCCUPANTS   10000
 #define MUC_JOIN_TIMEOUT_MS 30000
-#define NS_DELAY "urn:xmpp:delay"
+#define NS_DELAY            "urn:xmpp:delay"
 
 enum room_state { ROOM_JOINING, ROOM_JOINED };
 
@@ -423,7 +423,7 @@ static void parse_muc_x(const xmpp_stanza *x, struct muc_x *m) {
         m->reason = child_text(item, "reason");
         if (actor)
             m->actor = xmpp_stanza_attr(actor, "nick") ? xmpp_stanza_attr(actor, "nick")
-                                                        : xmpp_stanza_attr(actor, "jid");
+                                                       : xmpp_stanza_attr(actor, "jid");
     }
     if ((c = xmpp_stanza_child(x, "destroy", XMPP_NS_MUC_USER)) != NULL) {
         m->destroyed = 1;
@@ -454,8 +454,7 @@ static void room_removed(xmpp_session *s, struct muc_state *st, struct muc_room 
                          const char *alt) {
     room_unlink(st, r);
     if (r->cb_pending) /* removed while joining: the join failed */
-        join_complete(s, r, XMPP_MUC_JOIN_ERROR, XMPP_EC_UNDEFINED_CONDITION, reason,
-                      0);
+        join_complete(s, r, XMPP_MUC_JOIN_ERROR, XMPP_EC_UNDEFINED_CONDITION, reason, 0);
     else if (st->cb.removed)
         st->cb.removed(s, r->jid, why, actor, reason, alt, st->cb_ud);
     room_free(s, st, r);
@@ -575,8 +574,8 @@ static int on_presence(xmpp_session *s, xmpp_stanza *pres, void *ud) {
     rc = occ_upsert(st, r, nick, &m, pres, &is_new);
     if (rc == XMPP_OK && st->cb.occupant)
         st->cb.occupant(s, r->jid, occ_find(r, nick),
-                        is_new ? XMPP_MUC_OCCUPANT_JOINED : XMPP_MUC_OCCUPANT_CHANGED, m.bits,
-                        NULL, st->cb_ud);
+                        is_new ? XMPP_MUC_OCCUPANT_JOINED : XMPP_MUC_OCCUPANT_CHANGED, m.bits, NULL,
+                        st->cb_ud);
     if (self && room_alive(st, r) && r->state == ROOM_JOINING) {
         if (strcmp(nick, r->nick) != 0) { /* 210: the room assigned our nick */
             char *nn = xmpp__strdup(st->ctx, nick);
@@ -678,8 +677,7 @@ static int joined_room(xmpp_session *s, const char *room, struct muc_state **st,
     return *r && (*r)->state == ROOM_JOINED ? XMPP_OK : XMPP_ERR_STATE;
 }
 
-int xmpp_muc_send(xmpp_session *s, const char *room, const char *body, char *id,
-                  size_t id_size) {
+int xmpp_muc_send(xmpp_session *s, const char *room, const char *body, char *id, size_t id_size) {
     struct muc_state *st;
     struct muc_room *r;
     xmpp_stanza *m = NULL;
@@ -699,8 +697,7 @@ int xmpp_muc_send(xmpp_session *s, const char *room, const char *body, char *id,
     return rc;
 }
 
-int xmpp_muc_send_private(xmpp_session *s, const char *room, const char *nick,
-                          const char *body) {
+int xmpp_muc_send_private(xmpp_session *s, const char *room, const char *nick, const char *body) {
     struct muc_state *st;
     struct muc_room *r;
     xmpp_stanza *m = NULL;
@@ -901,12 +898,10 @@ int xmpp_muc_set_affiliation(xmpp_session *s, const char *room, const char *jid,
                              void *user_data) {
     if ((unsigned)aff > XMPP_MUC_AFF_OWNER)
         return XMPP_ERR_INVALID;
-    return admin_item(s, room, "jid", jid, "affiliation", aff_names[aff], reason, cb,
-                      user_data);
+    return admin_item(s, room, "jid", jid, "affiliation", aff_names[aff], reason, cb, user_data);
 }
 
-int xmpp_muc_get_config(xmpp_session *s, const char *room, xmpp_muc_config_fn cb,
-                        void *user_data) {
+int xmpp_muc_get_config(xmpp_session *s, const char *room, xmpp_muc_config_fn cb, void *user_data) {
     xmpp_stanza *iq = NULL, *q = NULL;
     int rc = room_iq(s, room, "get", XMPP_NS_MUC_OWNER, &iq, &q);
     if (rc != XMPP_OK)
@@ -916,8 +911,8 @@ int xmpp_muc_get_config(xmpp_session *s, const char *room, xmpp_muc_config_fn cb
     return send_room_iq(s, iq, NULL, cb, user_data);
 }
 
-int xmpp_muc_submit_config(xmpp_session *s, const char *room, const xmpp_form *form,
-                           xmpp_iq_fn cb, void *user_data) {
+int xmpp_muc_submit_config(xmpp_session *s, const char *room, const xmpp_form *form, xmpp_iq_fn cb,
+                           void *user_data) {
     xmpp_stanza *iq = NULL, *q = NULL, *x = NULL;
     int rc;
     if (form == NULL || xmpp_form_get_type(form) != XMPP_FORM_SUBMIT)
@@ -947,8 +942,8 @@ int xmpp_muc_instant_room(xmpp_session *s, const char *room, xmpp_iq_fn cb, void
     return rc;
 }
 
-int xmpp_muc_destroy(xmpp_session *s, const char *room, const char *alt_room,
-                     const char *reason, xmpp_iq_fn cb, void *user_data) {
+int xmpp_muc_destroy(xmpp_session *s, const char *room, const char *alt_room, const char *reason,
+                     xmpp_iq_fn cb, void *user_data) {
     xmpp_stanza *iq = NULL, *q = NULL, *d = NULL;
     int rc;
     if ((rc = room_iq(s, room, "set", XMPP_NS_MUC_OWNER, &iq, &q)) != XMPP_OK)
@@ -983,9 +978,9 @@ static xmpp_muc_ping_result ping_decide(xmpp_iq_status status, xmpp_stanza *repl
         return XMPP_MUC_PING_UNKNOWN;
     (void)xmpp_stanza_get_error(reply, &cond, NULL);
     switch (cond) {
-    case XMPP_EC_SERVICE_UNAVAILABLE:   /* the client does not answer pings */
+    case XMPP_EC_SERVICE_UNAVAILABLE: /* the client does not answer pings */
     case XMPP_EC_FEATURE_NOT_IMPLEMENTED:
-    case XMPP_EC_ITEM_NOT_FOUND:        /* a nick change is in progress */
+    case XMPP_EC_ITEM_NOT_FOUND: /* a nick change is in progress */
         return XMPP_MUC_PING_JOINED;
     case XMPP_EC_REMOTE_SERVER_NOT_FOUND: /* cannot tell: try later */
     case XMPP_EC_REMOTE_SERVER_TIMEOUT:
@@ -1026,8 +1021,8 @@ static void ping_done(xmpp_session *s, xmpp_iq_status status, xmpp_stanza *reply
     xmpp__free(ctx, p.room);
 }
 
-static int self_ping(xmpp_session *s, struct muc_state *st, struct muc_room *r,
-                     unsigned timeout_ms, xmpp_muc_ping_fn cb, void *ud, int internal) {
+static int self_ping(xmpp_session *s, struct muc_state *st, struct muc_room *r, unsigned timeout_ms,
+                     xmpp_muc_ping_fn cb, void *ud, int internal) {
     xmpp_stanza *iq = NULL;
     struct muc_ping *p;
     char to[4200], id[32];
@@ -1060,8 +1055,8 @@ static int self_ping(xmpp_session *s, struct muc_state *st, struct muc_room *r,
     return XMPP_OK;
 }
 
-int xmpp_muc_self_ping(xmpp_session *s, const char *room, unsigned timeout_ms,
-                       xmpp_muc_ping_fn cb, void *user_data) {
+int xmpp_muc_self_ping(xmpp_session *s, const char *room, unsigned timeout_ms, xmpp_muc_ping_fn cb,
+                       void *user_data) {
     struct muc_state *st;
     struct muc_room *r;
     int rc = joined_room(s, room, &st, &r);
@@ -1124,8 +1119,7 @@ size_t xmpp_muc_occupant_count(const xmpp_session *s, const char *room) {
     struct muc_room *r = qroom(s, room);
     return r && r->state == ROOM_JOINED ? r->n_occ : 0;
 }
-const xmpp_muc_occupant *xmpp_muc_occupant_at(const xmpp_session *s, const char *room,
-                                              size_t i) {
+const xmpp_muc_occupant *xmpp_muc_occupant_at(const xmpp_session *s, const char *room, size_t i) {
     struct muc_room *r = qroom(s, room);
     return r && i < r->n_occ ? &r->occ[i] : NULL;
 }
@@ -1189,5 +1183,5 @@ static void muc_detach(xmpp_session *s, void *state, void *ud) {
 
 static const char *const muc_features[] = {XMPP_NS_MUC, XMPP_NS_CONFERENCE, NULL};
 
-const xmpp_plugin_desc xmpp__plugin_muc = {XMPP_PLUGIN_ABI_VERSION, "muc", NULL, muc_features,
-                                           NULL, 0, muc_attach, muc_detach, NULL};
+const xmpp_plugin_desc xmpp__plugin_muc = {
+    XMPP_PLUGIN_ABI_VERSION, "muc", NULL, muc_features, NULL, 0, muc_attach, muc_detach, NULL};

@@ -194,7 +194,7 @@ room = $room
 log_dir = $d/logs
 rate = 3
 rate_period = 1
-rejoin_delay = 1
+rejoin_delay = 0.5
 resume = $resume
 EOF
   timeout -k 2 60 "$DRIVER" bot "$room" botty 3 1 $ctl >"$d/bot-driver.out" 2>"$d/bot-driver.err" &

@@ -69,7 +69,10 @@ static uint64_t now_ms(void) {
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static uint64_t t_start;
 static void check(int cond, const char *what) {
+    if (getenv("MUC_DRIVER_TIMES"))
+        fprintf(stderr, "%6.2f s ", (double)(now_ms() - t_start) / 1000.0);
     printf("%s: %s\n", cond ? "ok" : "FAIL", what);
     fflush(stdout);
     if (!cond)
@@ -136,8 +139,8 @@ static void ev_occ(xmpp_session *s, const char *room, const xmpp_muc_occupant *o
     }
 }
 
-static void ev_msg(xmpp_session *s, const char *room, const char *nick, const char *body,
-                   int priv, int delayed, xmpp_stanza *st, void *ud) {
+static void ev_msg(xmpp_session *s, const char *room, const char *nick, const char *body, int priv,
+                   int delayed, xmpp_stanza *st, void *ud) {
     struct peer *p = ud;
     (void)s;
     (void)room;
@@ -167,8 +170,8 @@ static void ev_subject(xmpp_session *s, const char *room, const char *nick, cons
     snprintf(p->last_subject, sizeof(p->last_subject), "%s", subj);
 }
 
-static void ev_removed(xmpp_session *s, const char *room, xmpp_muc_removal why,
-                       const char *actor, const char *reason, const char *alt, void *ud) {
+static void ev_removed(xmpp_session *s, const char *room, xmpp_muc_removal why, const char *actor,
+                       const char *reason, const char *alt, void *ud) {
     struct peer *p = ud;
     (void)s;
     (void)room;
@@ -278,11 +281,11 @@ static int wait_iq(struct peer *p) {
 }
 
 /* Waits until cond() holds (re-evaluated while pumping). */
-#define WAIT_UNTIL(expr, ms)                                                                 \
-    do {                                                                                     \
-        uint64_t end_ = now_ms() + (ms);                                                     \
-        while (!(expr) && now_ms() < end_)                                                   \
-            pump(20);                                                                        \
+#define WAIT_UNTIL(expr, ms)                                                                       \
+    do {                                                                                           \
+        uint64_t end_ = now_ms() + (ms);                                                           \
+        while (!(expr) && now_ms() < end_)                                                         \
+            pump(20);                                                                              \
     } while (0)
 
 static int mode_plugin(const char *room) {
@@ -292,8 +295,8 @@ static int mode_plugin(const char *room) {
     check(join_room(a, room, "alice"), "owner joins (creates) the room");
     check((a->join_bits & XMPP_MUC_STATUS_CREATED) && (a->join_bits & XMPP_MUC_STATUS_SELF),
           "self-presence has status 110 and 201 (room created)");
-    check(xmpp_muc_get_config(a->s, room, on_cfg, a) == XMPP_OK &&
-              wait_for(&a->cfg_done, 10000) && a->cfg_fields > 3 && g_form != NULL,
+    check(xmpp_muc_get_config(a->s, room, on_cfg, a) == XMPP_OK && wait_for(&a->cfg_done, 10000) &&
+              a->cfg_fields > 3 && g_form != NULL,
           "configuration form fetched and parsed");
     if (g_form) {
         check(strcmp(xmpp_form_form_type(g_form) ? xmpp_form_form_type(g_form) : "",
@@ -327,8 +330,8 @@ static int mode_plugin(const char *room) {
     check(xmpp_muc_set_subject(a->s, room, "Testing") == XMPP_OK, "subject set");
     WAIT_UNTIL(strcmp(b->last_subject, "Testing") == 0, 5000);
     check(strcmp(b->last_subject, "Testing") == 0 &&
-              strcmp(xmpp_muc_subject(b->s, room) ? xmpp_muc_subject(b->s, room) : "",
-                     "Testing") == 0,
+              strcmp(xmpp_muc_subject(b->s, room) ? xmpp_muc_subject(b->s, room) : "", "Testing") ==
+                  0,
           "subject change seen");
     /* nick change */
     check(xmpp_muc_change_nick(b->s, room, "bobby") == XMPP_OK, "nick change sent");
@@ -372,8 +375,8 @@ static int mode_plugin(const char *room) {
     check(!rc && b->joins > 0 && b->join_cond == XMPP_EC_FORBIDDEN,
           "banned user's join fails with forbidden");
     a->iq_done = 0;
-    check(xmpp_muc_set_affiliation(a->s, room, getenv("BOB_JID"), XMPP_MUC_AFF_NONE, NULL,
-                                   on_iq, a) == XMPP_OK &&
+    check(xmpp_muc_set_affiliation(a->s, room, getenv("BOB_JID"), XMPP_MUC_AFF_NONE, NULL, on_iq,
+                                   a) == XMPP_OK &&
               wait_iq(a),
           "ban lifted");
     check(join_room(b, room, "bob"), "rejoin after the ban was lifted");
@@ -447,8 +450,7 @@ static int mode_bot(const char *room, const char *botnick, double rate, double p
     /* kick: the bot comes back */
     before = a->bot_joins;
     a->iq_done = 0;
-    check(xmpp_muc_set_role(a->s, room, botnick, XMPP_MUC_ROLE_NONE, "test", on_iq, a) ==
-                  XMPP_OK &&
+    check(xmpp_muc_set_role(a->s, room, botnick, XMPP_MUC_ROLE_NONE, "test", on_iq, a) == XMPP_OK &&
               wait_iq(a),
           "kick of the bot accepted");
     WAIT_UNTIL(a->bot_joins > before, 20000);
@@ -501,13 +503,15 @@ static int mode_bot(const char *room, const char *botnick, double rate, double p
 
 int main(int argc, char **argv) {
     int rc;
+    t_start = now_ms();
     if (argc == 3 && strcmp(argv[1], "plugin") == 0)
         rc = mode_plugin(argv[2]);
     else if ((argc == 6 || argc == 7) && strcmp(argv[1], "bot") == 0)
-        rc = mode_bot(argv[2], argv[3], atof(argv[4]), atof(argv[5]),
-                      argc == 7 ? atoi(argv[6]) : 0);
+        rc =
+            mode_bot(argv[2], argv[3], atof(argv[4]), atof(argv[5]), argc == 7 ? atoi(argv[6]) : 0);
     else {
-        fprintf(stderr, "usage: muc_driver plugin ROOM | bot ROOM BOTNICK RATE PERIOD [CONTROL-PORT]\n");
+        fprintf(stderr,
+                "usage: muc_driver plugin ROOM | bot ROOM BOTNICK RATE PERIOD [CONTROL-PORT]\n");
         return 2;
     }
     while (n_peers > 0) {

@@ -52,10 +52,12 @@ static const char ROOMCFG[] =
     "<x xmlns='jabber:x:data' type='form'>"
     "<title>Configuration for room</title>"
     "<instructions>Fill in</instructions><instructions>and submit</instructions>"
-    "<field type='hidden' var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+    "<field type='hidden' "
+    "var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>"
     "<field type='fixed'><value>Room basics</value></field>"
     "<field type='text-single' label='Natural-Language Room Name' var='muc#roomconfig_roomname'/>"
-    "<field type='boolean' var='muc#roomconfig_persistentroom' label='Persistent'><value>0</value></field>"
+    "<field type='boolean' var='muc#roomconfig_persistentroom' "
+    "label='Persistent'><value>0</value></field>"
     "<field type='list-single' var='muc#roomconfig_whois'><value>moderators</value>"
     "<option label='Moderators'><value>moderators</value></option>"
     "<option label='Anyone'><value>anyone</value></option></field>"
@@ -126,8 +128,7 @@ static void t_submit(void **state) {
     assert_int_equal(xmpp_form_set(s, "muc#roomconfig_persistentroom", "yes"), XMPP_ERR_INVALID);
     assert_int_equal(xmpp_form_add_value(s, "muc#roomconfig_roomadmins", "not@@jid"),
                      XMPP_ERR_INVALID);
-    assert_int_equal(xmpp_form_add_value(s, "muc#roomconfig_roomname", "second"),
-                     XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_form_add_value(s, "muc#roomconfig_roomname", "second"), XMPP_ERR_INVALID);
     assert_int_equal(xmpp_form_check(s, f, &bad), XMPP_OK);
     assert_int_equal(xmpp_form_set(s, "muc#roomconfig_whois", "nobody"), XMPP_OK);
     assert_int_equal(xmpp_form_check(s, f, &bad), XMPP_ERR_INVALID);
@@ -143,11 +144,13 @@ static void t_submit(void **state) {
     xml = ser(out);
     assert_string_equal(
         xml, "<x xmlns='jabber:x:data' type='submit'>"
-             "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+             "<field var='FORM_TYPE' "
+             "type='hidden'><value>http://jabber.org/protocol/muc#roomconfig</value></field>"
              "<field var='muc#roomconfig_roomname' type='text-single'><value>Coven</value></field>"
              "<field var='muc#roomconfig_persistentroom' type='boolean'><value>1</value></field>"
              "<field var='muc#roomconfig_whois' type='list-single'><value>anyone</value></field>"
-             "<field var='muc#roomconfig_roomadmins' type='jid-multi'><value>a@example.com</value><value>b@example.com</value></field>"
+             "<field var='muc#roomconfig_roomadmins' "
+             "type='jid-multi'><value>a@example.com</value><value>b@example.com</value></field>"
              "<field var='untyped' type='text-single'><value>y</value></field>"
              "<field var='muc#roomconfig_roomsecret' type='text-private'/>"
              "<field var='extra'><value>1</value></field>"
@@ -190,11 +193,12 @@ static void t_build_form(void **state) {
     assert_int_equal(i, 2);
     assert_int_equal(xmpp_form_to_stanza(f, ctx, &out), XMPP_OK);
     xml = ser(out);
-    assert_string_equal(xml, "<x xmlns='jabber:x:data' type='form'><title>T</title>"
-                             "<field var='FORM_TYPE' type='text-single'><value>urn:x</value></field>"
-                             "<field var='a' type='list-multi' label='A &amp; B'><value>1</value>"
-                             "<value>2</value><option label='One'><value>1</value></option></field>"
-                             "<field type='fixed'/></x>");
+    assert_string_equal(xml,
+                        "<x xmlns='jabber:x:data' type='form'><title>T</title>"
+                        "<field var='FORM_TYPE' type='text-single'><value>urn:x</value></field>"
+                        "<field var='a' type='list-multi' label='A &amp; B'><value>1</value>"
+                        "<value>2</value><option label='One'><value>1</value></option></field>"
+                        "<field type='fixed'/></x>");
     xmpp_free(ctx, xml);
     xmpp_stanza_unref(out);
     xmpp_form_free(f);
@@ -207,23 +211,30 @@ static void t_hostile(void **state) {
         const char *xml;
         int rc;
     } cases[] = {
-        {"<x xmlns='jabber:x:data'/>", XMPP_ERR_INVALID},                 /* no type */
-        {"<x xmlns='jabber:x:data' type='evil'/>", XMPP_ERR_INVALID},     /* bad type */
-        {"<x xmlns='urn:other' type='form'/>", XMPP_ERR_INVALID},         /* wrong ns */
+        {"<x xmlns='jabber:x:data'/>", XMPP_ERR_INVALID},             /* no type */
+        {"<x xmlns='jabber:x:data' type='evil'/>", XMPP_ERR_INVALID}, /* bad type */
+        {"<x xmlns='urn:other' type='form'/>", XMPP_ERR_INVALID},     /* wrong ns */
         {"<x xmlns='jabber:x:data' type='form'><field type='nope' var='a'/></x>", XMPP_ERR_INVALID},
         {"<x xmlns='jabber:x:data' type='form'><field type='text-single'/></x>", XMPP_ERR_INVALID},
-        {"<x xmlns='jabber:x:data' type='form'><field var='a'/><field var='a'/></x>", XMPP_ERR_INVALID},
+        {"<x xmlns='jabber:x:data' type='form'><field var='a'/><field var='a'/></x>",
+         XMPP_ERR_INVALID},
         {"<x xmlns='jabber:x:data' type='form'><field var='a' type='text-single'>"
-         "<value>1</value><value>2</value></field></x>", XMPP_ERR_INVALID},
+         "<value>1</value><value>2</value></field></x>",
+         XMPP_ERR_INVALID},
         {"<x xmlns='jabber:x:data' type='form'><field var='a' type='boolean'><value>maybe</value>"
-         "</field></x>", XMPP_ERR_INVALID},
+         "</field></x>",
+         XMPP_ERR_INVALID},
         {"<x xmlns='jabber:x:data' type='form'><field var='a' type='jid-single'><value>@x</value>"
-         "</field></x>", XMPP_ERR_INVALID},
+         "</field></x>",
+         XMPP_ERR_INVALID},
         {"<x xmlns='jabber:x:data' type='form'><field var='a' type='text-single'>"
-         "<option><value>1</value></option></field></x>", XMPP_ERR_INVALID},
+         "<option><value>1</value></option></field></x>",
+         XMPP_ERR_INVALID},
         {"<x xmlns='jabber:x:data' type='form'><field var='a' type='list-single'>"
-         "<option/></field></x>", XMPP_ERR_INVALID},
-        {"<x xmlns='jabber:x:data' type='form'><title>a</title><title>b</title></x>", XMPP_ERR_INVALID},
+         "<option/></field></x>",
+         XMPP_ERR_INVALID},
+        {"<x xmlns='jabber:x:data' type='form'><title>a</title><title>b</title></x>",
+         XMPP_ERR_INVALID},
     };
     xmpp_ctx *ctx = NULL;
     size_t k;
@@ -259,7 +270,8 @@ static void t_limits(void **state) {
     assert_int_equal(xmpp_form_parse(&f, ctx, x), XMPP_ERR_LIMIT);
     xmpp_stanza_unref(x);
     /* values of a multi field */
-    n = (size_t)sprintf(buf, "<x xmlns='jabber:x:data' type='form'><field var='m' type='text-multi'>");
+    n = (size_t)sprintf(buf,
+                        "<x xmlns='jabber:x:data' type='form'><field var='m' type='text-multi'>");
     for (k = 0; k <= XMPP_FORM_MAX_VALUES; k++)
         n += (size_t)sprintf(buf + n, "<value>v</value>");
     strcpy(buf + n, "</field></x>");
@@ -267,7 +279,8 @@ static void t_limits(void **state) {
     assert_int_equal(xmpp_form_parse(&f, ctx, x), XMPP_ERR_LIMIT);
     xmpp_stanza_unref(x);
     /* options */
-    n = (size_t)sprintf(buf, "<x xmlns='jabber:x:data' type='form'><field var='m' type='list-multi'>");
+    n = (size_t)sprintf(buf,
+                        "<x xmlns='jabber:x:data' type='form'><field var='m' type='list-multi'>");
     for (k = 0; k <= XMPP_FORM_MAX_VALUES; k++)
         n += (size_t)sprintf(buf + n, "<option><value>%zu</value></option>", k);
     strcpy(buf + n, "</field></x>");

@@ -26,14 +26,14 @@ static void (*g_setup)(xmpp_session_options *o) = NULL;
 static struct fix *fix_new_opts(const char *jid, int plaintext,
                                 void (*setup)(xmpp_session_options *o));
 
-#define HDR                                                                                  \
-    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                             \
-    "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' "            \
+#define HDR                                                                                        \
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                                   \
+    "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' "                  \
     "version='1.0'>"
-#define FEAT_PLAIN                                                                           \
-    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                \
+#define FEAT_PLAIN                                                                                 \
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                       \
     "<mechanism>PLAIN</mechanism></mechanisms></stream:features>"
-#define FEAT_BIND                                                                            \
+#define FEAT_BIND                                                                                  \
     "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
 
 struct fix {
@@ -87,8 +87,8 @@ static void server(struct fix *f, const char *bytes) {
     pump(f);
 }
 
-
-static struct fix *fix_new_opts(const char *jid, int plaintext, void (*setup)(xmpp_session_options *o)) {
+static struct fix *fix_new_opts(const char *jid, int plaintext,
+                                void (*setup)(xmpp_session_options *o)) {
     static struct fix f;
     xmpp_session_options *o;
     memset(&f, 0, sizeof(f));
@@ -212,8 +212,8 @@ static void ev_occ(xmpp_session *s, const char *room, const xmpp_muc_occupant *o
     rlog(names[ev], 2, o->nick, new_nick, NULL);
 }
 
-static void ev_msg(xmpp_session *s, const char *room, const char *nick, const char *body,
-                   int priv, int delayed, xmpp_stanza *st, void *ud) {
+static void ev_msg(xmpp_session *s, const char *room, const char *nick, const char *body, int priv,
+                   int delayed, xmpp_stanza *st, void *ud) {
     (void)s;
     (void)room;
     (void)st;
@@ -229,8 +229,8 @@ static void ev_subject(xmpp_session *s, const char *room, const char *nick, cons
     rlog("subject", 2, nick, subject, NULL);
 }
 
-static void ev_removed(xmpp_session *s, const char *room, xmpp_muc_removal why,
-                       const char *actor, const char *reason, const char *alt, void *ud) {
+static void ev_removed(xmpp_session *s, const char *room, xmpp_muc_removal why, const char *actor,
+                       const char *reason, const char *alt, void *ud) {
     (void)s;
     (void)room;
     (void)ud;
@@ -257,10 +257,11 @@ static struct fix *joined(void) {
     assert_int_equal(xmpp_muc_join(f->s, ROOM, "alice", NULL, NULL, 0, on_join, NULL), XMPP_OK);
     pump(f);
     take(f);
-    server(f, "<presence from='" ROOM "/bob'><x xmlns='http://jabber.org/protocol/muc#user'>"
-              "<item affiliation='member' role='participant' jid='bob@example.com/x'/></x></presence>"
-              "<presence from='" ROOM "/alice'><x xmlns='http://jabber.org/protocol/muc#user'>"
-              "<item affiliation='owner' role='moderator'/><status code='110'/></x></presence>");
+    server(f,
+           "<presence from='" ROOM "/bob'><x xmlns='http://jabber.org/protocol/muc#user'>"
+           "<item affiliation='member' role='participant' jid='bob@example.com/x'/></x></presence>"
+           "<presence from='" ROOM "/alice'><x xmlns='http://jabber.org/protocol/muc#user'>"
+           "<item affiliation='owner' role='moderator'/><status code='110'/></x></presence>");
     assert_int_equal(R.joins, 1);
     assert_int_equal(R.jst, XMPP_MUC_JOIN_OK);
     R.log[0] = '\0';
@@ -275,9 +276,8 @@ static void t_join(void **state) {
     (void)state;
     memset(&R, 0, sizeof(R));
     assert_int_equal(xmpp_muc_set_callbacks(f->s, &CBS, NULL), XMPP_OK);
-    assert_int_equal(xmpp_muc_join(f->s, "Room@Conf.Example.com", "alice", "pw", &h, 0, on_join,
-                                   NULL),
-                     XMPP_OK);
+    assert_int_equal(
+        xmpp_muc_join(f->s, "Room@Conf.Example.com", "alice", "pw", &h, 0, on_join, NULL), XMPP_OK);
     /* a second join of the same room is refused */
     assert_int_equal(xmpp_muc_join(f->s, ROOM, "x", NULL, NULL, 0, on_join, NULL), XMPP_ERR_STATE);
     assert_int_equal(xmpp_muc_join(f->s, "conf.example.com", "x", NULL, NULL, 0, on_join, NULL),
@@ -344,18 +344,23 @@ static void t_messages_and_sender_checks(void **state) {
     server(f, "<message type='chat' from='" ROOM "/bob'><body>psst</body>"
               "<x xmlns='http://jabber.org/protocol/muc#user'/></message>");
     server(f, "<message type='groupchat' from='" ROOM "'><body>room says</body></message>");
-    server(f, "<message type='groupchat' from='" ROOM "/bob'><body>a &amp; b &lt;c&gt;</body></message>");
-    assert_string_equal(R.log, "subject:-:Topic hist:bob:old msg:bob:hi pm:bob:psst msg:-:room says "
-                               "msg:bob:a & b <c> ");
+    server(f, "<message type='groupchat' from='" ROOM
+              "/bob'><body>a &amp; b &lt;c&gt;</body></message>");
+    assert_string_equal(R.log,
+                        "subject:-:Topic hist:bob:old msg:bob:hi pm:bob:psst msg:-:room says "
+                        "msg:bob:a & b <c> ");
     /* spoofed: other rooms, other hosts, malformed senders, no sender */
     R.log[0] = '\0';
-    server(f, "<message type='groupchat' from='other@conf.example.com/bob'><body>x</body></message>"
-              "<message type='groupchat' from='room@evil.example.com/bob'><body>x</body></message>"
-              "<message type='groupchat' from='room@@conf.example.com/bob'><body>x</body></message>"
-              "<message type='groupchat'><body>x</body></message>"
-              "<message type='groupchat' from='other@conf.example.com'><subject>Evil</subject></message>"
-              "<presence from='other@conf.example.com/alice'><x xmlns='http://jabber.org/protocol/muc#user'>"
-              "<status code='110'/><status code='307'/></x></presence>");
+    server(
+        f,
+        "<message type='groupchat' from='other@conf.example.com/bob'><body>x</body></message>"
+        "<message type='groupchat' from='room@evil.example.com/bob'><body>x</body></message>"
+        "<message type='groupchat' from='room@@conf.example.com/bob'><body>x</body></message>"
+        "<message type='groupchat'><body>x</body></message>"
+        "<message type='groupchat' from='other@conf.example.com'><subject>Evil</subject></message>"
+        "<presence from='other@conf.example.com/alice'><x "
+        "xmlns='http://jabber.org/protocol/muc#user'>"
+        "<status code='110'/><status code='307'/></x></presence>");
     assert_string_equal(R.log, "");
     assert_string_equal(xmpp_muc_subject(f->s, ROOM), "Topic");
     assert_int_equal(xmpp_muc_occupant_count(f->s, ROOM), 2);
@@ -379,7 +384,8 @@ static void t_nick_change(void **state) {
     assert_int_equal(xmpp_muc_change_nick(f->s, ROOM, "al"), XMPP_OK);
     pump(f);
     assert_non_null(strstr(f->out, "<presence to=\"" ROOM "/al\"/>"));
-    server(f, "<presence type='unavailable' from='" ROOM "/alice'><x xmlns='http://jabber.org/protocol/muc#user'>"
+    server(f, "<presence type='unavailable' from='" ROOM
+              "/alice'><x xmlns='http://jabber.org/protocol/muc#user'>"
               "<item affiliation='owner' role='moderator' nick='al'/><status code='303'/>"
               "<status code='110'/></x></presence>"
               "<presence from='" ROOM "/al'><x xmlns='http://jabber.org/protocol/muc#user'>"
@@ -394,8 +400,10 @@ static void t_nick_change(void **state) {
 static void removal(const char *x, xmpp_muc_removal why, const char *expect) {
     struct fix *f = joined();
     char buf[1024];
-    snprintf(buf, sizeof(buf), "<presence type='unavailable' from='" ROOM "/alice'>"
-             "<x xmlns='http://jabber.org/protocol/muc#user'>%s</x></presence>", x);
+    snprintf(buf, sizeof(buf),
+             "<presence type='unavailable' from='" ROOM "/alice'>"
+             "<x xmlns='http://jabber.org/protocol/muc#user'>%s</x></presence>",
+             x);
     server(f, buf);
     assert_int_equal(R.removed, 1);
     assert_int_equal(R.why, why);
@@ -460,7 +468,8 @@ static void t_join_error_timeout_cancel(void **state) {
     pump(f);
     assert_int_equal(R.joins, 3);
     assert_int_equal(R.jst, XMPP_MUC_JOIN_CANCELLED);
-    assert_non_null(strstr(f->out, "<presence type=\"unavailable\" to=\"" ROOM "/alice\"><status>bye</status>"));
+    assert_non_null(strstr(f->out, "<presence type=\"unavailable\" to=\"" ROOM
+                                   "/alice\"><status>bye</status>"));
     assert_int_equal(xmpp_muc_leave(f->s, ROOM, NULL), XMPP_ERR_NOT_FOUND);
     /* session freed while joining: cancelled once */
     assert_int_equal(xmpp_muc_join(f->s, ROOM, "alice", NULL, NULL, 0, on_join, NULL), XMPP_OK);
@@ -530,16 +539,19 @@ static void t_admin_owner(void **state) {
     last_id(f, id, sizeof(id));
     take(f);
     snprintf(buf, sizeof(buf),
-             "<iq type='result' id='%s' from='" ROOM "'><query xmlns='http://jabber.org/protocol/muc#owner'>"
+             "<iq type='result' id='%s' from='" ROOM
+             "'><query xmlns='http://jabber.org/protocol/muc#owner'>"
              "<x xmlns='jabber:x:data' type='form'><field var='FORM_TYPE' type='hidden'>"
              "<value>http://jabber.org/protocol/muc#roomconfig</value></field>"
              "<field var='muc#roomconfig_persistentroom' type='boolean'><value>0</value></field>"
-             "</x></query></iq>", id);
+             "</x></query></iq>",
+             id);
     server(f, buf);
     assert_int_equal(R.iq, 2);
     assert_int_equal(R.cfg_fields, 2);
     assert_int_equal(xmpp_form_new(&sub, f->ctx, XMPP_FORM_SUBMIT), XMPP_OK);
-    assert_int_equal(xmpp_form_set(sub, "FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig"), XMPP_OK);
+    assert_int_equal(xmpp_form_set(sub, "FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig"),
+                     XMPP_OK);
     assert_int_equal(xmpp_form_set(sub, "muc#roomconfig_persistentroom", "1"), XMPP_OK);
     assert_int_equal(xmpp_muc_submit_config(f->s, ROOM, sub, on_iq, NULL), XMPP_OK);
     xmpp_form_free(sub);
@@ -547,29 +559,36 @@ static void t_admin_owner(void **state) {
     assert_int_equal(xmpp_muc_destroy(f->s, ROOM, "new@conf.example.com", "moving", NULL, NULL),
                      XMPP_OK);
     pump(f);
-    assert_non_null(strstr(f->out, "<x xmlns=\"jabber:x:data\" type=\"submit\"><field var=\"FORM_TYPE\"><value>"));
-    assert_non_null(strstr(f->out, "<field var=\"muc#roomconfig_persistentroom\"><value>1</value>"));
+    assert_non_null(strstr(
+        f->out, "<x xmlns=\"jabber:x:data\" type=\"submit\"><field var=\"FORM_TYPE\"><value>"));
+    assert_non_null(
+        strstr(f->out, "<field var=\"muc#roomconfig_persistentroom\"><value>1</value>"));
     assert_non_null(strstr(f->out, "<x xmlns=\"jabber:x:data\" type=\"submit\"/>"));
-    assert_non_null(strstr(f->out, "<destroy jid=\"new@conf.example.com\"><reason>moving</reason></destroy>"));
+    assert_non_null(
+        strstr(f->out, "<destroy jid=\"new@conf.example.com\"><reason>moving</reason></destroy>"));
     fix_free(f);
 }
 
 static void t_invites(void **state) {
     struct fix *f = joined();
     (void)state;
-    server(f, "<message from='bob@example.com/x'><x xmlns='jabber:x:conference' "
-              "jid='party@conf.example.com' reason='fun'/></message>"
-              "<message from='bob@example.com/x'><x xmlns='jabber:x:conference' jid='@@bad'/></message>"
-              "<message from='party@conf.example.com'><x xmlns='http://jabber.org/protocol/muc#user'>"
-              "<invite from='carol@example.com'><reason>come</reason></invite></x></message>"
-              "<message from='party@conf.example.com/spoof'><x xmlns='http://jabber.org/protocol/muc#user'>"
-              "<invite from='carol@example.com'/></x></message>");
+    server(
+        f,
+        "<message from='bob@example.com/x'><x xmlns='jabber:x:conference' "
+        "jid='party@conf.example.com' reason='fun'/></message>"
+        "<message from='bob@example.com/x'><x xmlns='jabber:x:conference' jid='@@bad'/></message>"
+        "<message from='party@conf.example.com'><x xmlns='http://jabber.org/protocol/muc#user'>"
+        "<invite from='carol@example.com'><reason>come</reason></invite></x></message>"
+        "<message from='party@conf.example.com/spoof'><x "
+        "xmlns='http://jabber.org/protocol/muc#user'>"
+        "<invite from='carol@example.com'/></x></message>");
     assert_string_equal(R.log, "invite:party@conf.example.com:bob@example.com/x:fun "
                                "invite:party@conf.example.com:carol@example.com:come ");
     take(f);
     assert_int_equal(xmpp_muc_invite(f->s, "bob@example.com", ROOM, "join us", NULL), XMPP_OK);
     pump(f);
-    assert_non_null(strstr(f->out, "<x xmlns=\"jabber:x:conference\" jid=\"" ROOM "\" reason=\"join us\"/>"));
+    assert_non_null(
+        strstr(f->out, "<x xmlns=\"jabber:x:conference\" jid=\"" ROOM "\" reason=\"join us\"/>"));
     fix_free(f);
 }
 
@@ -597,8 +616,10 @@ static void t_self_ping(void **state) {
     pump(f);
     last_id(f, id, sizeof(id));
     take(f);
-    snprintf(buf, sizeof(buf), "<iq type='error' id='%s' from='" ROOM "/alice'><error type='cancel'>"
-             "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>", id);
+    snprintf(buf, sizeof(buf),
+             "<iq type='error' id='%s' from='" ROOM "/alice'><error type='cancel'>"
+             "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+             id);
     server(f, buf);
     assert_int_equal(R.removed, 0);
     /* next round: not-acceptable: not joined, rejoin */
@@ -607,12 +628,15 @@ static void t_self_ping(void **state) {
     pump(f);
     last_id(f, id, sizeof(id));
     take(f);
-    snprintf(buf, sizeof(buf), "<iq type='error' id='%s' from='" ROOM "/alice'><error type='cancel'>"
-             "<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>", id);
+    snprintf(buf, sizeof(buf),
+             "<iq type='error' id='%s' from='" ROOM "/alice'><error type='cancel'>"
+             "<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+             id);
     server(f, buf);
     assert_int_equal(R.removed, 1);
     assert_int_equal(R.why, XMPP_MUC_REMOVED_NOT_JOINED);
-    assert_non_null(strstr(f->out, "<presence to=\"" ROOM "/alice\"><x xmlns=\"http://jabber.org/protocol/muc\">"
+    assert_non_null(strstr(f->out, "<presence to=\"" ROOM
+                                   "/alice\"><x xmlns=\"http://jabber.org/protocol/muc\">"
                                    "<history maxstanzas=\"0\"/></x></presence>"));
     server(f, "<presence from='" ROOM "/alice'><x xmlns='http://jabber.org/protocol/muc#user'>"
               "<status code='110'/></x></presence>");

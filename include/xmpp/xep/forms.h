@@ -94,8 +94,7 @@ XMPP_EXTERN int xmpp_form_parse(xmpp_form **out, xmpp_ctx *ctx, const xmpp_stanz
  * @return as xmpp_form_parse(); ::XMPP_ERR_NOT_FOUND when there is no
  *         form child.
  */
-XMPP_EXTERN int xmpp_form_parse_child(xmpp_form **out, xmpp_ctx *ctx,
-                                      const xmpp_stanza *parent);
+XMPP_EXTERN int xmpp_form_parse_child(xmpp_form **out, xmpp_ctx *ctx, const xmpp_stanza *parent);
 
 /** Frees a form. Accepts NULL. @param f the form. */
 XMPP_EXTERN void xmpp_form_free(xmpp_form *f);
@@ -306,8 +305,7 @@ XMPP_EXTERN int xmpp_form_add_value(xmpp_form *f, const char *var, const char *v
  * @return ::XMPP_OK, ::XMPP_ERR_INVALID, ::XMPP_ERR_UTF8, ::XMPP_ERR_LIMIT
  *         or ::XMPP_ERR_NOMEM.
  */
-XMPP_EXTERN int xmpp_form_add_option(xmpp_form *f, size_t i, const char *label,
-                                     const char *value);
+XMPP_EXTERN int xmpp_form_add_option(xmpp_form *f, size_t i, const char *label, const char *value);
 
 /**
  * Builds the submit form answering a form: the FORM_TYPE field, then every

@@ -68,18 +68,18 @@ typedef enum xmpp_muc_affiliation {
 
 /** Status codes (XEP-0045 §15.6) seen on a presence, as bits. */
 enum xmpp_muc_status_bits {
-    XMPP_MUC_STATUS_NON_ANONYMOUS = 1 << 0,  /**< 100: real JIDs are public. */
-    XMPP_MUC_STATUS_SELF = 1 << 1,           /**< 110: this is the own presence. */
-    XMPP_MUC_STATUS_LOGGED = 1 << 2,         /**< 170: the room is logged. */
-    XMPP_MUC_STATUS_CREATED = 1 << 3,        /**< 201: a new room was created. */
-    XMPP_MUC_STATUS_NICK_ASSIGNED = 1 << 4,  /**< 210: the service changed the nick. */
-    XMPP_MUC_STATUS_BANNED = 1 << 5,         /**< 301: banned. */
-    XMPP_MUC_STATUS_NICK_CHANGED = 1 << 6,   /**< 303: the occupant changes nick. */
-    XMPP_MUC_STATUS_KICKED = 1 << 7,         /**< 307: kicked. */
-    XMPP_MUC_STATUS_AFFILIATION = 1 << 8,    /**< 321: removed by an affiliation change. */
-    XMPP_MUC_STATUS_MEMBERS_ONLY = 1 << 9,   /**< 322: removed: the room became members-only. */
-    XMPP_MUC_STATUS_SHUTDOWN = 1 << 10,      /**< 332: removed: the service shuts down. */
-    XMPP_MUC_STATUS_ERROR_REMOVED = 1 << 11  /**< 333: removed after a technical error. */
+    XMPP_MUC_STATUS_NON_ANONYMOUS = 1 << 0, /**< 100: real JIDs are public. */
+    XMPP_MUC_STATUS_SELF = 1 << 1,          /**< 110: this is the own presence. */
+    XMPP_MUC_STATUS_LOGGED = 1 << 2,        /**< 170: the room is logged. */
+    XMPP_MUC_STATUS_CREATED = 1 << 3,       /**< 201: a new room was created. */
+    XMPP_MUC_STATUS_NICK_ASSIGNED = 1 << 4, /**< 210: the service changed the nick. */
+    XMPP_MUC_STATUS_BANNED = 1 << 5,        /**< 301: banned. */
+    XMPP_MUC_STATUS_NICK_CHANGED = 1 << 6,  /**< 303: the occupant changes nick. */
+    XMPP_MUC_STATUS_KICKED = 1 << 7,        /**< 307: kicked. */
+    XMPP_MUC_STATUS_AFFILIATION = 1 << 8,   /**< 321: removed by an affiliation change. */
+    XMPP_MUC_STATUS_MEMBERS_ONLY = 1 << 9,  /**< 322: removed: the room became members-only. */
+    XMPP_MUC_STATUS_SHUTDOWN = 1 << 10,     /**< 332: removed: the service shuts down. */
+    XMPP_MUC_STATUS_ERROR_REMOVED = 1 << 11 /**< 333: removed after a technical error. */
 };
 
 /** A room occupant, as the room last described it. Borrowed. */
@@ -114,10 +114,10 @@ typedef enum xmpp_muc_removal {
 
 /** How a join ended. */
 typedef enum xmpp_muc_join_status {
-    XMPP_MUC_JOIN_OK = 0,        /**< Joined: the self-presence arrived. */
-    XMPP_MUC_JOIN_ERROR = 1,     /**< The room answered with an error presence. */
-    XMPP_MUC_JOIN_TIMEOUT = 2,   /**< No self-presence within the join timeout. */
-    XMPP_MUC_JOIN_CANCELLED = 3  /**< Left, disabled or freed before an answer. */
+    XMPP_MUC_JOIN_OK = 0,       /**< Joined: the self-presence arrived. */
+    XMPP_MUC_JOIN_ERROR = 1,    /**< The room answered with an error presence. */
+    XMPP_MUC_JOIN_TIMEOUT = 2,  /**< No self-presence within the join timeout. */
+    XMPP_MUC_JOIN_CANCELLED = 3 /**< Left, disabled or freed before an answer. */
 } xmpp_muc_join_status;
 
 /**
@@ -131,9 +131,9 @@ typedef enum xmpp_muc_join_status {
  *        room: configure it, e.g. with xmpp_muc_instant_room()).
  * @param user_data passed back to the callback.
  */
-typedef void (*xmpp_muc_join_fn)(xmpp_session *s, const char *room,
-                                 xmpp_muc_join_status status, xmpp_stanza_condition cond,
-                                 const char *text, unsigned status_bits, void *user_data);
+typedef void (*xmpp_muc_join_fn)(xmpp_session *s, const char *room, xmpp_muc_join_status status,
+                                 xmpp_stanza_condition cond, const char *text, unsigned status_bits,
+                                 void *user_data);
 
 /** Room event callbacks; any may be NULL. Strings are borrowed. */
 typedef struct xmpp_muc_callbacks {
@@ -152,9 +152,8 @@ typedef struct xmpp_muc_callbacks {
                     void *user_data);
     /** We are out of a joined room; @p actor and @p reason may be NULL;
      *  @p alt_room is the alternative venue of a destroyed room, or NULL. */
-    void (*removed)(xmpp_session *s, const char *room, xmpp_muc_removal why,
-                    const char *actor, const char *reason, const char *alt_room,
-                    void *user_data);
+    void (*removed)(xmpp_session *s, const char *room, xmpp_muc_removal why, const char *actor,
+                    const char *reason, const char *alt_room, void *user_data);
     /** An invitation: direct (XEP-0249, @p from is the inviter) or
      *  mediated by the room (@p from is the inviter's JID as the room
      *  reports it); @p reason and @p password may be NULL. */
@@ -304,8 +303,8 @@ XMPP_EXTERN int xmpp_muc_set_affiliation(xmpp_session *s, const char *room, cons
  *        or NULL (error, timeout, cancel, or no valid form in the answer).
  * @param user_data passed back to the callback.
  */
-typedef void (*xmpp_muc_config_fn)(xmpp_session *s, xmpp_iq_status status,
-                                   const xmpp_form *form, void *user_data);
+typedef void (*xmpp_muc_config_fn)(xmpp_session *s, xmpp_iq_status status, const xmpp_form *form,
+                                   void *user_data);
 
 /**
  * Fetches a room's configuration form (XEP-0045 §10.2).
@@ -328,8 +327,8 @@ XMPP_EXTERN int xmpp_muc_get_config(xmpp_session *s, const char *room, xmpp_muc_
  * @return as xmpp_session_send_iq(); ::XMPP_ERR_INVALID when @p form is
  *         not of type submit.
  */
-XMPP_EXTERN int xmpp_muc_submit_config(xmpp_session *s, const char *room,
-                                       const xmpp_form *form, xmpp_iq_fn cb, void *user_data);
+XMPP_EXTERN int xmpp_muc_submit_config(xmpp_session *s, const char *room, const xmpp_form *form,
+                                       xmpp_iq_fn cb, void *user_data);
 
 /**
  * Accepts the default configuration of a new room (an instant room,
@@ -370,7 +369,7 @@ XMPP_EXTERN int xmpp_muc_invite(xmpp_session *s, const char *to, const char *roo
 
 /** The outcome of a self-ping (XEP-0410 §3.2). */
 typedef enum xmpp_muc_ping_result {
-    XMPP_MUC_PING_JOINED = 0,     /**< Still joined (a result, or an error the XEP counts as joined). */
+    XMPP_MUC_PING_JOINED = 0, /**< Still joined (a result, or an error the XEP counts as joined). */
     XMPP_MUC_PING_NOT_JOINED = 1, /**< Not joined any more: join again. */
     XMPP_MUC_PING_UNKNOWN = 2     /**< No answer, or the room's server is unreachable: try later. */
 } xmpp_muc_ping_result;
@@ -394,8 +393,8 @@ XMPP_EXTERN int xmpp_muc_set_self_ping(xmpp_session *s, unsigned interval_ms, in
  * @param result the XEP-0410 decision.
  * @param user_data passed back to the callback.
  */
-typedef void (*xmpp_muc_ping_fn)(xmpp_session *s, const char *room,
-                                 xmpp_muc_ping_result result, void *user_data);
+typedef void (*xmpp_muc_ping_fn)(xmpp_session *s, const char *room, xmpp_muc_ping_result result,
+                                 void *user_data);
 
 /**
  * Pings the own occupant JID of a joined room once (XEP-0410 §3.2).
@@ -449,8 +448,8 @@ XMPP_EXTERN size_t xmpp_muc_occupant_count(const xmpp_session *s, const char *ro
  * @return the occupant (borrowed, valid until the next stanza is
  *         processed), or NULL.
  */
-XMPP_EXTERN const xmpp_muc_occupant *xmpp_muc_occupant_at(const xmpp_session *s,
-                                                          const char *room, size_t i);
+XMPP_EXTERN const xmpp_muc_occupant *xmpp_muc_occupant_at(const xmpp_session *s, const char *room,
+                                                          size_t i);
 
 /**
  * An occupant by nick.
@@ -459,8 +458,8 @@ XMPP_EXTERN const xmpp_muc_occupant *xmpp_muc_occupant_at(const xmpp_session *s,
  * @param nick the nick.
  * @return the occupant (borrowed, as xmpp_muc_occupant_at()), or NULL.
  */
-XMPP_EXTERN const xmpp_muc_occupant *xmpp_muc_occupant_find(const xmpp_session *s,
-                                                            const char *room, const char *nick);
+XMPP_EXTERN const xmpp_muc_occupant *xmpp_muc_occupant_find(const xmpp_session *s, const char *room,
+                                                            const char *nick);
 
 /**
  * The name of a role ("moderator", ...).
