@@ -138,6 +138,11 @@ run_server() {
   tally "$d/plugin.out" "$kind plugin"
   [ $rc = 0 ] || { failed "$kind plugin driver exit $rc"; show "$d/plugin.err"; }
 
+  # ---- XEP-0050 requester
+  timeout -k 2 30 "$DRIVER" adhoc "$XMPP_DOMAIN" >"$d/adhoc.out" 2>"$d/adhoc.err"
+  rc=$?
+  tally "$d/adhoc.out" "$kind adhoc"
+  [ $rc = 0 ] || { failed "$kind adhoc driver exit $rc"; show "$d/adhoc.err"; }
   echo "muc: $kind plugin checks took $((SECONDS - t0)) s"; t0=$SECONDS
   # ---- xmpp-cli muc-join / muc-send
   room="cli-$kind@$XMPP_MUC_DOMAIN"

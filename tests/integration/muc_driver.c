@@ -6,6 +6,8 @@
  *       messages both ways, private message, subject, nick change,
  *       self-ping, kick with status 307 seen by both, ban, invitation,
  *       destroy seen by the occupant, join error (banned user).
+ *   muc_driver adhoc DOMAIN      XEP-0050: lists the server's commands and
+ *       runs its "ping" command when it has one (ejabberd's mod_adhoc).
  *   muc_driver bot ROOM BOTNICK RATE PERIOD
  *       against examples/muc-bot: owns ROOM, waits for the bot, !ping ->
  *       pong, kicks the bot and waits for its return, sends a burst of
@@ -30,6 +32,7 @@
 #include <time.h>
 
 #include <xmpp/xmpp.h>
+#include <xmpp/xep/adhoc.h>
 #include <xmpp/xep/forms.h>
 #include <xmpp/xep/muc.h>
 
@@ -501,11 +504,68 @@ static int mode_bot(const char *room, const char *botnick, double rate, double p
     return failures ? 1 : 0;
 }
 
+/* ---- XEP-0050 requester against the server's own commands */
+static struct {
+    int done, ping_offered;
+    size_t n;
+    xmpp_iq_status st;
+    xmpp_adhoc_status cst;
+    char note[128];
+} AH;
+
+static void ah_list(xmpp_session *s, xmpp_iq_status st, size_t n, const char *const *nodes,
+                    const char *const *names, void *ud) {
+    size_t i;
+    (void)s;
+    (void)names;
+    (void)ud;
+    AH.done = 1;
+    AH.st = st;
+    AH.n = n;
+    for (i = 0; i < n; i++)
+        if (strcmp(nodes[i], "ping") == 0)
+            AH.ping_offered = 1;
+}
+
+static void ah_exec(xmpp_session *s, xmpp_iq_status st, const xmpp_adhoc_result *r,
+                    xmpp_stanza *reply, void *ud) {
+    (void)s;
+    (void)reply;
+    (void)ud;
+    AH.done = 1;
+    AH.st = st;
+    if (r) {
+        AH.cst = xmpp_adhoc_result_status(r);
+        snprintf(AH.note, sizeof(AH.note), "%s",
+                 xmpp_adhoc_result_note(r, 0, NULL) ? xmpp_adhoc_result_note(r, 0, NULL) : "");
+    }
+}
+
+static int mode_adhoc(const char *domain) {
+    struct peer *a = connect_as("alice", "ALICE");
+    check(xmpp_adhoc_list(a->s, domain, ah_list, NULL) == XMPP_OK && wait_for(&AH.done, 10000),
+          "ad-hoc command list answered");
+    if (AH.st != XMPP_IQ_RESULT || !AH.ping_offered) {
+        printf("info: the server offers no \"ping\" command (%zu commands): not executed\n", AH.n);
+        return failures ? 1 : 0;
+    }
+    AH.done = 0;
+    check(xmpp_adhoc_execute(a->s, domain, "ping", XMPP_ADHOC_EXECUTE, NULL, NULL, 0, ah_exec,
+                             NULL) == XMPP_OK &&
+              wait_for(&AH.done, 10000) && AH.st == XMPP_IQ_RESULT &&
+              AH.cst == XMPP_ADHOC_COMPLETED,
+          "ad-hoc \"ping\" command executed to completion");
+    printf("info: ping command note: %s\n", AH.note);
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     int rc;
     t_start = now_ms();
     if (argc == 3 && strcmp(argv[1], "plugin") == 0)
         rc = mode_plugin(argv[2]);
+    else if (argc == 3 && strcmp(argv[1], "adhoc") == 0)
+        rc = mode_adhoc(argv[2]);
     else if ((argc == 6 || argc == 7) && strcmp(argv[1], "bot") == 0)
         rc =
             mode_bot(argv[2], argv[3], atof(argv[4]), atof(argv[5]), argc == 7 ? atoi(argv[6]) : 0);

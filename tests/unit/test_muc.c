@@ -17,6 +17,7 @@
 #include <xmpp/plugin.h>
 #include <xmpp/session.h>
 #include <xmpp/sys/plugin.h>
+#include <xmpp/xep/adhoc.h>
 #include <xmpp/xep/muc.h>
 #include <xmpp/xep/ping.h>
 
@@ -700,6 +701,129 @@ static void t_disabled(void **state) {
     fix_free(f);
 }
 
+/* XEP-0050 requester: a two-stage command with a form, then hostile answers. */
+static struct {
+    int calls;
+    xmpp_iq_status st;
+    xmpp_adhoc_status cst;
+    char sid[64], note[64];
+    int allows_next, allows_prev, fields;
+} A;
+
+static void on_adhoc(xmpp_session *s, xmpp_iq_status st, const xmpp_adhoc_result *r,
+                     xmpp_stanza *reply, void *ud) {
+    (void)s;
+    (void)reply;
+    (void)ud;
+    A.calls++;
+    A.st = st;
+    if (r) {
+        A.cst = xmpp_adhoc_result_status(r);
+        snprintf(A.sid, sizeof(A.sid), "%s", xmpp_adhoc_result_sessionid(r));
+        A.allows_next = xmpp_adhoc_result_allows(r, XMPP_ADHOC_NEXT);
+        A.allows_prev = xmpp_adhoc_result_allows(r, XMPP_ADHOC_PREV);
+        A.fields = xmpp_adhoc_result_form(r) ? (int)xmpp_form_field_count(xmpp_adhoc_result_form(r)) : -1;
+        snprintf(A.note, sizeof(A.note), "%s",
+                 xmpp_adhoc_result_note(r, 0, NULL) ? xmpp_adhoc_result_note(r, 0, NULL) : "");
+    }
+}
+
+static size_t g_items;
+static void on_list(xmpp_session *s, xmpp_iq_status st, size_t n, const char *const *nodes,
+                    const char *const *names, void *ud) {
+    (void)s;
+    (void)names;
+    (void)ud;
+    g_items = st == XMPP_IQ_RESULT ? n : 999;
+    if (n)
+        assert_string_equal(nodes[0], "ping");
+}
+
+static void t_adhoc(void **state) {
+    struct fix *f = login();
+    char id[64], buf[2048];
+    xmpp_form *sub = NULL;
+    (void)state;
+    memset(&A, 0, sizeof(A));
+    assert_int_equal(xmpp_adhoc_list(f->s, "example.com", on_list, NULL), XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "node=\"http://jabber.org/protocol/commands\""));
+    last_id(f, id, sizeof(id));
+    take(f);
+    snprintf(buf, sizeof(buf), "<iq type='result' id='%s' from='example.com'><query "
+             "xmlns='http://jabber.org/protocol/disco#items' node='http://jabber.org/protocol/commands'>"
+             "<item jid='example.com' node='ping' name='Ping'/><item jid='example.com'/></query></iq>", id);
+    server(f, buf);
+    assert_int_equal(g_items, 1);
+    /* stage 1 */
+    assert_int_equal(xmpp_adhoc_execute(f->s, "example.com", "config", XMPP_ADHOC_EXECUTE, NULL,
+                                        NULL, 0, on_adhoc, NULL), XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<command xmlns=\"http://jabber.org/protocol/commands\" "
+                                   "node=\"config\" action=\"execute\"/>"));
+    last_id(f, id, sizeof(id));
+    take(f);
+    snprintf(buf, sizeof(buf), "<iq type='result' id='%s' from='example.com'><command "
+             "xmlns='http://jabber.org/protocol/commands' node='config' sessionid='s1' status='executing'>"
+             "<actions execute='next'><next/></actions>"
+             "<x xmlns='jabber:x:data' type='form'><field var='max' type='text-single'><required/></field></x>"
+             "</command></iq>", id);
+    server(f, buf);
+    assert_int_equal(A.calls, 1);
+    assert_int_equal(A.st, XMPP_IQ_RESULT);
+    assert_int_equal(A.cst, XMPP_ADHOC_EXECUTING);
+    assert_string_equal(A.sid, "s1");
+    assert_int_equal(A.allows_next, 1);
+    assert_int_equal(A.allows_prev, 0);
+    assert_int_equal(A.fields, 1);
+    /* stage 2 with the filled-in form */
+    assert_int_equal(xmpp_form_new(&sub, f->ctx, XMPP_FORM_SUBMIT), XMPP_OK);
+    assert_int_equal(xmpp_form_set(sub, "max", "5"), XMPP_OK);
+    assert_int_equal(xmpp_adhoc_execute(f->s, "example.com", "config", XMPP_ADHOC_NEXT, "s1", sub,
+                                        0, on_adhoc, NULL), XMPP_OK);
+    xmpp_form_free(sub);
+    pump(f);
+    assert_non_null(strstr(f->out, "action=\"next\" sessionid=\"s1\"><x xmlns=\"jabber:x:data\" "
+                                   "type=\"submit\"><field var=\"max\"><value>5</value>"));
+    last_id(f, id, sizeof(id));
+    take(f);
+    snprintf(buf, sizeof(buf), "<iq type='result' id='%s' from='example.com'><command "
+             "xmlns='http://jabber.org/protocol/commands' node='config' sessionid='s1' status='completed'>"
+             "<note type='info'>Done</note></command></iq>", id);
+    server(f, buf);
+    assert_int_equal(A.calls, 2);
+    assert_int_equal(A.cst, XMPP_ADHOC_COMPLETED);
+    assert_string_equal(A.note, "Done");
+    /* hostile: no sessionid, a bad status, a broken form: errors, once each */
+    {
+        static const char *const bad[] = {
+            "<command xmlns='http://jabber.org/protocol/commands' node='c' status='completed'/>",
+            "<command xmlns='http://jabber.org/protocol/commands' node='c' sessionid='x' status='evil'/>",
+            "<command xmlns='http://jabber.org/protocol/commands' node='c' sessionid='x' status='executing'>"
+            "<x xmlns='jabber:x:data' type='bogus'/></command>",
+            ""};
+        size_t k;
+        for (k = 0; k < 4; k++) {
+            int before = A.calls;
+            assert_int_equal(xmpp_adhoc_execute(f->s, "example.com", "c", XMPP_ADHOC_EXECUTE, NULL,
+                                                NULL, 0, on_adhoc, NULL), XMPP_OK);
+            pump(f);
+            last_id(f, id, sizeof(id));
+            take(f);
+            snprintf(buf, sizeof(buf), "<iq type='result' id='%s' from='example.com'>%s</iq>", id, bad[k]);
+            server(f, buf);
+            assert_int_equal(A.calls, before + 1);
+            assert_int_equal(A.st, XMPP_IQ_ERROR);
+        }
+    }
+    /* a form of type form cannot be submitted */
+    assert_int_equal(xmpp_form_new(&sub, f->ctx, XMPP_FORM_FORM), XMPP_OK);
+    assert_int_equal(xmpp_adhoc_execute(f->s, "example.com", "c", XMPP_ADHOC_NEXT, "s", sub, 0,
+                                        NULL, NULL), XMPP_ERR_INVALID);
+    xmpp_form_free(sub);
+    fix_free(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_join),
@@ -714,6 +838,7 @@ int main(void) {
         cmocka_unit_test(t_rejoin_all),
         cmocka_unit_test(t_timers),
         cmocka_unit_test(t_disabled),
+        cmocka_unit_test(t_adhoc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
