@@ -37,5 +37,8 @@ extern const xmpp_plugin_desc xmpp__plugin_caps;
 extern const xmpp_plugin_desc xmpp__plugin_ping;
 extern const xmpp_plugin_desc xmpp__plugin_version;
 extern const xmpp_plugin_desc xmpp__plugin_muc;
+extern const xmpp_plugin_desc xmpp__plugin_pubsub;
+extern const xmpp_plugin_desc xmpp__plugin_avatar;
+extern const xmpp_plugin_desc xmpp__plugin_bookmarks;
 
 #endif
