@@ -7,6 +7,8 @@
  *   xmpp-cli [options] ping [JID]
  *   xmpp-cli [options] version JID
  *   xmpp-cli [options] disco JID
+ *   xmpp-cli [options] muc-join ROOM NICK [--count N] [--history N]
+ *   xmpp-cli [options] muc-send ROOM TEXT [--nick NICK]
  *   xmpp-cli [options] upload [--type MIME] [--allow-http] FILE   (prints the GET URL)
  *   xmpp-cli [options] history JID [--max N] [--page N]
  *
@@ -30,6 +32,7 @@
 #include <time.h>
 
 #include <xmpp/xmpp.h>
+#include <xmpp/xep/muc.h>
 #include <xmpp/xep/upload.h>
 #include <sys/stat.h>
 #include <xmpp/xep/delay.h>
@@ -92,8 +95,12 @@ static void usage(void) {
             "                [--transport tcp|websocket] [--url ws://...|wss://...]\n"
             "                [-v] COMMAND ...\n"
             "commands: send TO TEXT... | send TO --stdin | listen [--count N] | ping [JID] |\n"
-            "          version JID | disco JID | upload [--type MIME] [--allow-http] FILE\n"
-            "          history JID [--max N] [--page N]\n"
+            "          version JID | disco JID | upload [--type MIME] [--allow-http] FILE |
+"
+            "          history JID [--max N] [--page N] |
+"
+            "          muc-join ROOM NICK [--count N] [--history N] | muc-send ROOM TEXT [--nick N]
+"
             "The JID may also come from XMPP_JID, the password from --password-env or a file.\n");
 }
 
@@ -549,6 +556,147 @@ static void read_stdin(struct cli *c) {
     feed_lines(c);
 }
 
+/* ---- muc-join ROOM NICK [--count N] [--history N] / muc-send ROOM TEXT
+ * [--nick NICK]: XEP-0045 through the "muc" plugin */
+static struct {
+    const char *room, *nick, *text;
+    int history;
+    char nickbuf[64], sent_id[32];
+} muc_cli;
+
+static void muc_cli_args(struct cli *c) {
+    int j, pos = 0;
+    const char *posv[2] = {NULL, NULL};
+    muc_cli.history = 0;
+    for (j = 0; j < c->nargs; j++) {
+        char *end;
+        if ((strcmp(c->args[j], "--count") == 0 || strcmp(c->args[j], "--history") == 0) &&
+            j + 1 < c->nargs) {
+            long v = strtol(c->args[j + 1], &end, 10);
+            if (*end || v < 0 || (v == 0 && c->args[j][2] == 'c'))
+                die(EX_USAGE, "%s takes a positive number", c->args[j]);
+            if (c->args[j][2] == 'c')
+                c->count = v;
+            else
+                muc_cli.history = (int)v;
+            j++;
+        } else if (strcmp(c->args[j], "--nick") == 0 && j + 1 < c->nargs) {
+            muc_cli.nick = c->args[++j];
+        } else if (pos < 2) {
+            posv[pos++] = c->args[j];
+        } else {
+            pos = 3;
+        }
+    }
+    if (pos != 2)
+        die(EX_USAGE, "usage: muc-join ROOM NICK [--count N] [--history N] | "
+                      "muc-send ROOM TEXT [--nick NICK]");
+    muc_cli.room = posv[0];
+    if (strchr(posv[0], '@') == NULL || strchr(posv[0], '/') != NULL || strchr(posv[0], ' '))
+        die(EX_USAGE, "%s is not a room JID (room@service)", posv[0]);
+    if (strcmp(c->command, "muc-join") == 0) {
+        muc_cli.nick = posv[1];
+    } else {
+        muc_cli.text = posv[1];
+        if (muc_cli.nick == NULL) {
+            snprintf(muc_cli.nickbuf, sizeof(muc_cli.nickbuf), "xmpp-cli-%ld", (long)getpid());
+            muc_cli.nick = muc_cli.nickbuf;
+        }
+    }
+}
+
+static void muc_cli_fail(struct cli *c, int code, const char *what) {
+    fprintf(stderr, "xmpp-cli: %s: %s\n", muc_cli.room, what);
+    c->done = 1;
+    c->exit_code = code;
+}
+
+static void muc_cli_message(xmpp_session *s, const char *room, const char *nick,
+                            const char *body, int is_private, int delayed, xmpp_stanza *st,
+                            void *ud) {
+    struct cli *c = ud;
+    const char *own = xmpp_muc_nick(s, room), *id = xmpp_stanza_id(st);
+    if (muc_cli.text != NULL) { /* muc-send: wait for our reflected message */
+        if (!is_private && !delayed && nick && own && strcmp(nick, own) == 0 &&
+            ((id && strcmp(id, muc_cli.sent_id) == 0) || strcmp(body, muc_cli.text) == 0)) {
+            c->done = 1;
+            c->exit_code = EX_OK;
+        }
+        return;
+    }
+    putchar('{');
+    json_field("from", xmpp_stanza_from(st), 1);
+    json_field("to", xmpp_stanza_to(st), 0);
+    json_field("type", xmpp_stanza_type(st), 0);
+    json_field("id", id, 0);
+    json_field("nick", nick, 0);
+    json_field("body", body, 0);
+    fputs(delayed ? ", \"delayed\": true}\n" : "}\n", stdout);
+    fflush(stdout);
+    if (c->count > 0 && ++c->received >= c->count) {
+        c->done = 1;
+        c->exit_code = EX_OK;
+    }
+}
+
+static void muc_cli_removed(xmpp_session *s, const char *room, xmpp_muc_removal why,
+                            const char *actor, const char *reason, const char *alt, void *ud) {
+    static const char *const whys[] = {"left",  "kicked",      "banned", "shut down",
+                                       "destroyed", "affiliation changed", "error", "not joined"};
+    (void)s;
+    (void)room;
+    (void)actor;
+    (void)reason;
+    (void)alt;
+    muc_cli_fail(ud, EX_FAIL, whys[(unsigned)why < 8 ? why : 6]);
+}
+
+static void muc_cli_joined(xmpp_session *s, const char *room, xmpp_muc_join_status status,
+                           xmpp_stanza_condition cond, const char *text, unsigned bits,
+                           void *ud) {
+    struct cli *c = ud;
+    int rc;
+    if (status == XMPP_MUC_JOIN_TIMEOUT) {
+        muc_cli_fail(c, EX_TIMEOUT, "no answer to the join");
+        return;
+    }
+    if (status != XMPP_MUC_JOIN_OK) {
+        fprintf(stderr, "xmpp-cli: %s: cannot join: %s%s%s\n", room,
+                status == XMPP_MUC_JOIN_ERROR ? xmpp_stanza_condition_name(cond) : "cancelled",
+                text ? ": " : "", text ? text : "");
+        c->done = 1;
+        c->exit_code = EX_FAIL;
+        return;
+    }
+    if (c->verbose)
+        fprintf(stderr, "xmpp-cli: joined %s as %s\n", room, xmpp_muc_nick(s, room));
+    if (bits & XMPP_MUC_STATUS_CREATED) /* a new room: unlock it with the defaults */
+        (void)xmpp_muc_instant_room(s, room, NULL, NULL);
+    if (muc_cli.text != NULL &&
+        (rc = xmpp_muc_send(s, room, muc_cli.text, muc_cli.sent_id, sizeof(muc_cli.sent_id))) !=
+            XMPP_OK)
+        muc_cli_fail(c, rc == XMPP_ERR_UTF8 || rc == XMPP_ERR_INVALID ? EX_USAGE : EX_FAIL,
+                     xmpp_strerror(rc));
+}
+
+static int muc_cli_ready(struct cli *c, int first) {
+    xmpp_muc_callbacks cb;
+    xmpp_muc_history h = {-1, -1, -1, NULL};
+    int rc;
+    if (!first) /* a new stream after a lost one: the rooms are gone */
+        return xmpp_session_resumed(c->s) ? XMPP_OK
+                                          : (xmpp_muc_rejoin_all(c->s) < 0 ? XMPP_ERR_STATE
+                                                                           : XMPP_OK);
+    memset(&cb, 0, sizeof(cb));
+    cb.message = muc_cli_message;
+    cb.removed = muc_cli_removed;
+    h.maxstanzas = muc_cli.text ? 0 : muc_cli.history;
+    if ((rc = xmpp_session_enable_plugin(c->s, "muc")) != XMPP_OK ||
+        (rc = xmpp_muc_set_callbacks(c->s, &cb, c)) != XMPP_OK)
+        return rc;
+    return xmpp_muc_join(c->s, muc_cli.room, muc_cli.nick, NULL, &h, 0, muc_cli_joined, c);
+}
+
 /* ---- upload FILE: XEP-0363 discovery, slot, HTTP PUT on the client's own
  * loop; the GET URL on stdout, progress on stderr only when it is a
  * terminal. */
@@ -850,6 +998,8 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
         rc = send_query(c, c->args[0], "query", "jabber:iq:version");
     } else if (strcmp(c->command, "disco") == 0) {
         rc = send_query(c, c->args[0], "query", "http://jabber.org/protocol/disco#info");
+    } else if (strncmp(c->command, "muc-", 4) == 0) {
+        rc = muc_cli_ready(c, first);
     } else if (strcmp(c->command, "upload") == 0 && first) {
         rc = xmpp_upload_discover(s, 0, upl_service, c);
     }
@@ -1176,6 +1326,8 @@ int main(int argc, char **argv) {
     } else if (strcmp(c.command, "version") == 0 || strcmp(c.command, "disco") == 0) {
         if (c.nargs != 1)
             die(EX_USAGE, "usage: %s JID", c.command);
+    } else if (strcmp(c.command, "muc-join") == 0 || strcmp(c.command, "muc-send") == 0) {
+        muc_cli_args(&c);
     } else {
         usage();
         die(EX_USAGE, "unknown command %s", c.command);

@@ -15,6 +15,8 @@
  *  - "version": answers XEP-0092 software version queries with the name
  *    and version set by the application (xmpp/xep/version.h); the
  *    operating system is not revealed unless set;
+ *  - "muc": XEP-0045 multi-user chat with XEP-0249 invitations and
+ *    XEP-0410 self-ping (xmpp/xep/muc.h).
  *  - "pubsub": XEP-0060 requests and sender-checked notifications,
  *    XEP-0163 +notify interests, XEP-0223 private publishing (needs
  *    "disco"), xmpp/xep/pubsub.h; XEP-0049 private storage needs no

@@ -27,10 +27,16 @@ void xmpp__plugin_opts_free(xmpp_ctx *ctx, struct xmpp__plugin_opts *po);
 int xmpp__plugins_session_init(xmpp_session *s);
 void xmpp__plugins_session_free(xmpp_session *s);
 
+/* Plugin timers (xmpp_session_add_timer): the earliest deadline
+ * (UINT64_MAX for none), and running the due ones (ready sessions only). */
+uint64_t xmpp__plugin_timers_next(const xmpp_session *s);
+void xmpp__plugin_timers_run(xmpp_session *s, uint64_t now);
+
 extern const xmpp_plugin_desc xmpp__plugin_disco;
 extern const xmpp_plugin_desc xmpp__plugin_caps;
 extern const xmpp_plugin_desc xmpp__plugin_ping;
 extern const xmpp_plugin_desc xmpp__plugin_version;
+extern const xmpp_plugin_desc xmpp__plugin_muc;
 extern const xmpp_plugin_desc xmpp__plugin_pubsub;
 extern const xmpp_plugin_desc xmpp__plugin_avatar;
 extern const xmpp_plugin_desc xmpp__plugin_bookmarks;

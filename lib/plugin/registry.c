@@ -14,6 +14,13 @@ struct plugin_on {
     void *state;
 };
 
+struct plugin_timer {
+    unsigned long id;
+    uint64_t at;
+    xmpp_session_timer_fn fn;
+    void *ud;
+};
+
 struct dyn_feature {
     char *var;
     unsigned long refs; /* add/remove pairs */
@@ -26,6 +33,9 @@ struct xmpp__plugins {
     size_t n_known;
     struct plugin_on *on;
     size_t n_on, cap_on;
+    struct plugin_timer *timers; /* unsorted; few per session */
+    size_t n_timers, cap_timers;
+    unsigned long next_timer;
     struct dyn_feature *feat; /* features added at run time */
     size_t n_feat;
 };
@@ -42,6 +52,7 @@ static const xmpp_plugin_desc *const builtins[] = {
     &xmpp__plugin_sid,
     &xmpp__plugin_carbons,
     &xmpp__plugin_mam,
+    &xmpp__plugin_muc,
 };
 
 static int name_ok(const char *n) {
@@ -458,9 +469,90 @@ void xmpp__plugins_session_free(xmpp_session *s) {
         detach_last(s);
     xmpp__free(s->ctx, s->plugins->on);
     xmpp__free(s->ctx, s->plugins->known);
+    xmpp__free(s->ctx, s->plugins->timers);
     while (s->plugins->n_feat > 0)
         xmpp__free(s->ctx, s->plugins->feat[--s->plugins->n_feat].var);
     xmpp__free(s->ctx, s->plugins->feat);
     xmpp__free(s->ctx, s->plugins);
     s->plugins = NULL;
+}
+
+/* ---- timers for plugins ------------------------------------------------- */
+
+#define MAX_TIMERS 4096
+
+int xmpp_session_add_timer(xmpp_session *s, unsigned delay_ms, xmpp_session_timer_fn fn,
+                           void *user_data, unsigned long *handle) {
+    struct xmpp__plugins *p;
+    struct plugin_timer *t;
+    int rc;
+    if (handle)
+        *handle = 0;
+    if (s == NULL || fn == NULL)
+        return XMPP_ERR_INVALID;
+    if ((rc = ensure(s)) != XMPP_OK)
+        return rc;
+    p = s->plugins;
+    if (p->n_timers >= MAX_TIMERS)
+        return XMPP_ERR_LIMIT;
+    if (p->n_timers == p->cap_timers) {
+        size_t nc = p->cap_timers ? p->cap_timers * 2 : 8;
+        t = xmpp__realloc(s->ctx, p->timers, nc * sizeof(*t));
+        if (t == NULL)
+            return XMPP_ERR_NOMEM;
+        p->timers = t;
+        p->cap_timers = nc;
+    }
+    t = &p->timers[p->n_timers++];
+    t->id = ++p->next_timer;
+    t->at = s->now + delay_ms;
+    t->fn = fn;
+    t->ud = user_data;
+    if (handle)
+        *handle = t->id;
+    return XMPP_OK;
+}
+
+int xmpp_session_remove_timer(xmpp_session *s, unsigned long handle) {
+    size_t i;
+    if (s == NULL || s->plugins == NULL || handle == 0)
+        return XMPP_ERR_NOT_FOUND;
+    for (i = 0; i < s->plugins->n_timers; i++)
+        if (s->plugins->timers[i].id == handle) {
+            s->plugins->timers[i] = s->plugins->timers[--s->plugins->n_timers];
+            return XMPP_OK;
+        }
+    return XMPP_ERR_NOT_FOUND;
+}
+
+uint64_t xmpp_session_now(const xmpp_session *s) {
+    return s ? s->now : 0;
+}
+
+uint64_t xmpp__plugin_timers_next(const xmpp_session *s) {
+    uint64_t d = UINT64_MAX;
+    size_t i;
+    if (s->plugins)
+        for (i = 0; i < s->plugins->n_timers; i++)
+            if (s->plugins->timers[i].at < d)
+                d = s->plugins->timers[i].at;
+    return d;
+}
+
+void xmpp__plugin_timers_run(xmpp_session *s, uint64_t now) {
+    /* one due timer at a time: a callback may add or remove timers */
+    for (;;) {
+        struct plugin_timer t;
+        size_t i;
+        if (s->plugins == NULL || s->step != STEP_READY)
+            return;
+        for (i = 0; i < s->plugins->n_timers; i++)
+            if (s->plugins->timers[i].at <= now)
+                break;
+        if (i == s->plugins->n_timers)
+            return;
+        t = s->plugins->timers[i];
+        s->plugins->timers[i] = s->plugins->timers[--s->plugins->n_timers];
+        t.fn(s, t.ud);
+    }
 }

@@ -667,6 +667,8 @@ uint64_t xmpp_session_next_deadline(const xmpp_session *s) {
         d = xmpp__sm_deadline(s);
     if (s->step == STEP_READY && s->limit_idle_ms && s->last_tx + s->limit_idle_ms / 2 < d)
         d = s->last_tx + s->limit_idle_ms / 2;
+    if (s->step == STEP_READY && xmpp__plugin_timers_next(s) < d)
+        d = xmpp__plugin_timers_next(s);
     return d;
 }
 
@@ -725,6 +727,8 @@ int xmpp_session_handle_timeout(xmpp_session *s, uint64_t now) {
         xmpp__sm_timeout(s, now);
     if (s->step != STEP_CLOSED)
         keepalive(s, now);
+    if (s->step == STEP_READY)
+        xmpp__plugin_timers_run(s, now);
     s->in_callback--;
     return XMPP_OK;
 }

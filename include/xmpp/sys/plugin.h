@@ -21,6 +21,7 @@
 #define XMPP_SYS_PLUGIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <xmpp/common.h>
 #include <xmpp/plugin.h>
@@ -191,6 +192,50 @@ XMPP_EXTERN const char *xmpp_session_feature_at(const xmpp_session *s, size_t i)
  * @return the context, or NULL for NULL.
  */
 XMPP_EXTERN xmpp_ctx *xmpp_session_ctx(const xmpp_session *s);
+
+/**
+ * A plugin timer fired (xmpp_session_add_timer()).
+ * @param s the session.
+ * @param user_data passed back to the callback.
+ */
+typedef void (*xmpp_session_timer_fn)(xmpp_session *s, void *user_data);
+
+/**
+ * Arms a one-shot timer, driven like every other session deadline
+ * (xmpp_session_next_deadline(), xmpp_session_handle_timeout()). Timers
+ * fire only while the session is ready; one that falls due while it is
+ * not fires once it is ready again. A timer that fired is gone; a plugin
+ * removes its pending timers in its detach callback (they are dropped,
+ * without firing, when the session is freed).
+ * @param s the session.
+ * @param delay_ms the delay from the session's current time
+ *        (xmpp_session_now()).
+ * @param fn the callback; it may add and remove timers.
+ * @param user_data passed back to the callback.
+ * @param handle receives a handle for xmpp_session_remove_timer(); may be NULL.
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID, ::XMPP_ERR_LIMIT (4096 pending)
+ *         or ::XMPP_ERR_NOMEM. Callable from callbacks.
+ */
+XMPP_EXTERN int xmpp_session_add_timer(xmpp_session *s, unsigned delay_ms,
+                                       xmpp_session_timer_fn fn, void *user_data,
+                                       unsigned long *handle);
+
+/**
+ * Disarms a pending timer.
+ * @param s the session.
+ * @param handle the handle xmpp_session_add_timer() gave.
+ * @return ::XMPP_OK or ::XMPP_ERR_NOT_FOUND (fired, removed or unknown).
+ *         Callable from callbacks.
+ */
+XMPP_EXTERN int xmpp_session_remove_timer(xmpp_session *s, unsigned long handle);
+
+/**
+ * The session's current time: the last time given to it
+ * (xmpp_session_start(), xmpp_session_recv(), xmpp_session_handle_timeout()).
+ * @param s the session.
+ * @return milliseconds, in the caller's clock; 0 for NULL.
+ */
+XMPP_EXTERN uint64_t xmpp_session_now(const xmpp_session *s);
 
 #ifdef __cplusplus
 }
