@@ -95,12 +95,9 @@ static void usage(void) {
             "                [--transport tcp|websocket] [--url ws://...|wss://...]\n"
             "                [-v] COMMAND ...\n"
             "commands: send TO TEXT... | send TO --stdin | listen [--count N] | ping [JID] |\n"
-            "          version JID | disco JID | upload [--type MIME] [--allow-http] FILE |
-"
-            "          history JID [--max N] [--page N] |
-"
-            "          muc-join ROOM NICK [--count N] [--history N] | muc-send ROOM TEXT [--nick N]
-"
+            "          version JID | disco JID | upload [--type MIME] [--allow-http] FILE |\n"
+            "          history JID [--max N] [--page N] |\n"
+            "          muc-join ROOM NICK [--count N] [--history N] | muc-send ROOM TEXT [--nick N]\n"
             "The JID may also come from XMPP_JID, the password from --password-env or a file.\n");
 }
 
