@@ -31,5 +31,8 @@ extern const xmpp_plugin_desc xmpp__plugin_disco;
 extern const xmpp_plugin_desc xmpp__plugin_caps;
 extern const xmpp_plugin_desc xmpp__plugin_ping;
 extern const xmpp_plugin_desc xmpp__plugin_version;
+extern const xmpp_plugin_desc xmpp__plugin_roster;
+extern const xmpp_plugin_desc xmpp__plugin_presence;
+extern const xmpp_plugin_desc xmpp__plugin_blocking;
 
 #endif

@@ -22,7 +22,8 @@ struct xmpp__plugins {
 };
 
 static const xmpp_plugin_desc *const builtins[] = {
-    &xmpp__plugin_disco, &xmpp__plugin_caps, &xmpp__plugin_ping, &xmpp__plugin_version};
+    &xmpp__plugin_disco, &xmpp__plugin_caps, &xmpp__plugin_ping, &xmpp__plugin_version,
+    &xmpp__plugin_roster, &xmpp__plugin_presence, &xmpp__plugin_blocking};
 
 static int name_ok(const char *n) {
     size_t i;

@@ -609,6 +609,9 @@ void xmpp__neg_read_features(xmpp_session *s, const xmpp_stanza *st) {
     if (s->authenticated) {
         s->sm.offered = xmpp_stanza_child(st, "sm", XMPP_NS_SM) != NULL;
         s->csi_offered = xmpp_stanza_child(st, "csi", XMPP_NS_CSI) != NULL;
+        /* kept (a reference, no copy) for xmpp_session_feature_offered() */
+        xmpp_stanza_unref(s->auth_features);
+        s->auth_features = xmpp_stanza_ref((xmpp_stanza *)st);
     }
 }
 

@@ -235,6 +235,7 @@ struct xmpp_session {
     struct xmpp__zlib *z;      /* active on this stream */
     int start_compress;        /* <compressed/> seen: restart compressed after this feed */
     xmpp_stanza *post_auth_features; /* kept while <compress/> is pending */
+    xmpp_stanza *auth_features;      /* the last features after authentication */
     /* the driver's hook: output was queued from outside any session call */
     void (*out_hook)(void *ud);
     void *out_hook_ud;
