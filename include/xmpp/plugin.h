@@ -14,7 +14,12 @@
  *  - "ping": answers XEP-0199 pings; requests in xmpp/xep/ping.h;
  *  - "version": answers XEP-0092 software version queries with the name
  *    and version set by the application (xmpp/xep/version.h); the
- *    operating system is not revealed unless set.
+ *    operating system is not revealed unless set;
+ *  - "roster": the RFC 6121 roster in memory, versioning, checked pushes
+ *    (xmpp/xep/roster.h);
+ *  - "presence": subscription requests and contacts' resources
+ *    (xmpp/xep/presence.h);
+ *  - "blocking": the XEP-0191 block list (xmpp/xep/blocking.h).
  *
  * Without any plugin the session answers every IQ request it does not
  * handle with service-unavailable (RFC 6120 §8.4), as before.
