@@ -7,7 +7,7 @@
  *   XMPP_JID, XMPP_PASSWORD  the account (required)
  *   XMPP_SERVER              HOST:PORT instead of the SRV lookup
  *   XMPP_CAFILE              trusted CAs instead of the system store
- *   ROSTER_SECONDS           run that long (default 30)
+ *   ROSTER_SECONDS           run that long after login (default 30)
  *   ROSTER_APPROVE           1: approve subscription requests
  *
  * The roster is printed as "jid [name] subscription groups" lines.
@@ -113,7 +113,8 @@ int main(void) {
     xmpp_session_options *o = NULL;
     xmpp_tls_config *tls = NULL;
     xmpp_client *c = NULL;
-    time_t end;
+    time_t end = 0;
+    long run_for = secs ? strtol(secs, NULL, 10) : 30;
     int closing = 0;
     if (jid == NULL || pw == NULL) {
         fprintf(stderr, "roster: set XMPP_JID and XMPP_PASSWORD\n");
@@ -150,10 +151,11 @@ int main(void) {
         if (xmpp_client_set_server(c, host, (unsigned)strtoul(colon + 1, NULL, 10)) != XMPP_OK)
             return 2;
     }
-    end = time(NULL) + (secs ? strtol(secs, NULL, 10) : 30);
     xmpp_client_connect(c);
     for (;;) {
-        if (!closing && time(NULL) >= end) {
+        if (ready && end == 0)
+            end = time(NULL) + run_for;
+        if (!closing && end != 0 && time(NULL) >= end) {
             closing = 1;
             xmpp_client_close(c);
         }

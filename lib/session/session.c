@@ -131,6 +131,7 @@ void xmpp_session_free(xmpp_session *s) {
     xmpp__zlib_free(s->z);
     xmpp_stanza_unref(s->post_auth_features);
     xmpp_stanza_unref(s->auth_features);
+    xmpp_stanza_unref(s->reg_features);
     xmpp__sasl2_free(s);
     xmpp_xml_parser_free(s->parser);
     xmpp__buf_free(&s->out);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <xmpp/xmpp.h>
 #include <xmpp/xep/blocking.h>
@@ -32,7 +33,11 @@ typedef struct state {
     char last_sub_from[256];
     xmpp_subscription_type last_sub;
     int blocked_changes;
+    int reg_calls, reg_ok;
+    xmpp_stanza_condition reg_cond;
 } state;
+
+static int g_register; /* make_client: register the account before login */
 
 static int failures;
 static xmpp_client *g_all[4];
@@ -102,6 +107,16 @@ static void on_block(xmpp_session *s, int blocked, const char *jid, void *ud) {
     ((state *)ud)->blocked_changes++;
 }
 
+static void on_reg(xmpp_session *s, int ok, xmpp_stanza_condition cond, const char *text,
+                   void *ud) {
+    state *st = ud;
+    (void)s;
+    (void)text;
+    st->reg_calls++;
+    st->reg_ok = ok;
+    st->reg_cond = cond;
+}
+
 static void on_fetch(xmpp_session *s, xmpp_iq_status status, int unchanged, void *ud) {
     state *st = ud;
     (void)s;
@@ -161,6 +176,7 @@ static xmpp_client *make_client(xmpp_ctx *ctx, const target *t, const char *jid,
         (rc = xmpp_session_options_enable_plugin(o, "roster")) != XMPP_OK ||
         (rc = xmpp_session_options_enable_plugin(o, "presence")) != XMPP_OK ||
         (rc = xmpp_session_options_enable_plugin(o, "blocking")) != XMPP_OK ||
+        (g_register && (rc = xmpp_session_options_set_register(o, NULL, on_reg, st)) != XMPP_OK) ||
         (rc = xmpp_client_new(&c, ctx, o)) != XMPP_OK ||
         (rc = xmpp_client_set_server(c, t->host, t->port)) != XMPP_OK) {
         fprintf(stderr, "roster_client: setting up: %s\n", xmpp_strerror(rc));
@@ -445,6 +461,36 @@ int main(int argc, char **argv) {
           "frank's account is gone: login refused");
     xmpp_client_free(cf);
     g_all[0] = NULL;
+
+    /* 10. XEP-0077 before login: a new account, then the same name again */
+    {
+        char newjid[128], pw[64];
+        const char *domain = strchr(ajid, '@') + 1;
+        snprintf(newjid, sizeof(newjid), "reg%ld-%ld@%s", (long)time(NULL) % 100000,
+                 (long)getpid() % 100000, domain);
+        snprintf(pw, sizeof(pw), "pw-%ld", (long)getpid());
+        g_register = 1;
+        cf = make_client(ctx, &t, newjid, pw, &f, 0);
+        check(connect_ready(cf, &f) && f.reg_calls == 1 && f.reg_ok == 1,
+              "in-band registration before login created a new account, then logged in");
+        close_client(cf, &f, 0);
+        cf = make_client(ctx, &t, newjid, "another-password", &f, 0);
+        /* ejabberd's mod_register refuses a second registration from the
+         * same address within registration_timeout (resource-constraint)
+         * before it looks at the name */
+        check(!connect_ready(cf, &f) && f.reg_calls == 1 && !f.reg_ok &&
+                  (f.reg_cond == XMPP_EC_CONFLICT || f.reg_cond == XMPP_EC_RESOURCE_CONSTRAINT) &&
+                  f.cause == XMPP_CAUSE_SASL,
+              "registering the same name again is refused, and so is the wrong password");
+        printf("info: second registration: condition %s\n",
+               f.reg_calls ? xmpp_stanza_condition_name(f.reg_cond) : "(no callback)");
+        xmpp_client_free(cf);
+        g_all[0] = NULL;
+        g_register = 0;
+        cf = make_client(ctx, &t, newjid, pw, &f, 0);
+        check(connect_ready(cf, &f) && f.reg_calls == 0, "the new account logs in without registering");
+        close_client(cf, &f, 0);
+    }
 
     printf("info: %.1f s\n", now_s() - t0);
     xmpp_tls_config_unref(t.cfg);

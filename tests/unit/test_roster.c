@@ -625,12 +625,130 @@ static void test_register(void **state) {
     fix_free(f);
 }
 
+/* ---- XEP-0077 registration before login */
+#define FEAT_PLAIN_REG                                                                       \
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                \
+    "<mechanism>PLAIN</mechanism></mechanisms>"                                              \
+    "<register xmlns='http://jabber.org/features/iq-register'/></stream:features>"
+
+static struct {
+    int calls, ok, close_in_cb;
+    xmpp_stanza_condition cond;
+    char text[128];
+} g_reg;
+
+static void on_reg(xmpp_session *s, int ok, xmpp_stanza_condition cond, const char *text,
+                   void *ud) {
+    assert_ptr_equal(ud, &g_reg);
+    g_reg.calls++;
+    g_reg.ok = ok;
+    g_reg.cond = cond;
+    snprintf(g_reg.text, sizeof(g_reg.text), "%s", text ? text : "");
+    if (g_reg.close_in_cb)
+        assert_int_equal(xmpp_session_close(s), XMPP_OK);
+}
+
+static void setup_reg(xmpp_session_options *o) {
+    assert_int_equal(xmpp_session_options_set_register(o, "a@example.com", on_reg, &g_reg),
+                     XMPP_OK);
+}
+
+/* Starts a session that registers; answers the features with `features`. */
+static struct fix *reg_start(const char *features) {
+    struct fix *f = fix_new_opts("alice@example.com", 1, setup_reg);
+    char buf[1024];
+    take(f);
+    snprintf(buf, sizeof(buf), "%s%s", HDR, features);
+    server(f, buf);
+    return f;
+}
+
+static void test_register_before_login(void **state) {
+    struct fix *f;
+    char id[64], buf[512];
+    (void)state;
+    /* created: the IQ goes before any <auth/>, then the login follows */
+    memset(&g_reg, 0, sizeof(g_reg));
+    f = reg_start(FEAT_PLAIN_REG);
+    assert_non_null(strstr(f->out, "<query xmlns=\"jabber:iq:register\"><username>alice</username>"
+                                   "<password>secret</password><email>a@example.com</email>"
+                                   "</query>"));
+    assert_null(strstr(f->out, "<auth"));
+    assert_int_equal(g_reg.calls, 0);
+    last_id(f, id, sizeof(id));
+    take(f);
+    snprintf(buf, sizeof(buf), "<iq type='result' id='%s'/>", id);
+    server(f, buf);
+    assert_int_equal(g_reg.calls, 1);
+    assert_int_equal(g_reg.ok, 1);
+    assert_non_null(strstr(f->out, "mechanism='PLAIN'>AGFsaWNlAHNlY3JldA==</auth>"));
+    fix_free(f);
+
+    /* the name is taken: the condition, then the login all the same */
+    memset(&g_reg, 0, sizeof(g_reg));
+    f = reg_start(FEAT_PLAIN_REG);
+    last_id(f, id, sizeof(id));
+    take(f);
+    snprintf(buf, sizeof(buf),
+             "<iq type='error' id='%s'><error type='cancel'><conflict "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
+             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>taken</text></error></iq>", id);
+    server(f, buf);
+    assert_int_equal(g_reg.calls, 1);
+    assert_int_equal(g_reg.ok, 0);
+    assert_int_equal(g_reg.cond, XMPP_EC_CONFLICT);
+    assert_string_equal(g_reg.text, "taken");
+    assert_non_null(strstr(f->out, "<auth"));
+    fix_free(f);
+
+    /* not offered: nothing is sent, the callback says so, login follows */
+    memset(&g_reg, 0, sizeof(g_reg));
+    f = reg_start(FEAT_PLAIN);
+    assert_null(strstr(f->out, "jabber:iq:register"));
+    assert_int_equal(g_reg.calls, 1);
+    assert_int_equal(g_reg.cond, XMPP_EC_FEATURE_NOT_IMPLEMENTED);
+    assert_non_null(strstr(f->out, "<auth"));
+    fix_free(f);
+
+    /* the application stops in the callback: no login */
+    memset(&g_reg, 0, sizeof(g_reg));
+    g_reg.close_in_cb = 1;
+    f = reg_start(FEAT_PLAIN_REG);
+    last_id(f, id, sizeof(id));
+    take(f);
+    snprintf(buf, sizeof(buf), "<iq type='result' id='%s'/>", id);
+    server(f, buf);
+    assert_int_equal(g_reg.calls, 1);
+    assert_null(strstr(f->out, "<auth"));
+    assert_non_null(strstr(f->out, "</stream:stream>"));
+    fix_free(f);
+
+    /* a forged or out-of-order answer ends the stream; no callback */
+    memset(&g_reg, 0, sizeof(g_reg));
+    f = reg_start(FEAT_PLAIN_REG);
+    take(f);
+    server(f, "<iq type='result' id='not-ours'/>");
+    assert_int_equal(g_reg.calls, 0);
+    assert_int_equal(f->closed, 1);
+    assert_int_equal(f->cause, XMPP_CAUSE_PROTOCOL);
+    assert_null(strstr(f->out, "<auth"));
+    fix_free(f);
+    memset(&g_reg, 0, sizeof(g_reg));
+    f = reg_start(FEAT_PLAIN_REG);
+    take(f);
+    server(f, "<message><body>hi</body></message>");
+    assert_int_equal(f->closed, 1);
+    assert_int_equal(f->cause, XMPP_CAUSE_PROTOCOL);
+    fix_free(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roster_fetch),  cmocka_unit_test(test_roster_versioning),
         cmocka_unit_test(test_roster_push),   cmocka_unit_test(test_roster_push_spoofed),
         cmocka_unit_test(test_roster_edit),   cmocka_unit_test(test_blocking),
         cmocka_unit_test(test_presence),      cmocka_unit_test(test_register),
+        cmocka_unit_test(test_register_before_login),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

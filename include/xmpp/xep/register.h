@@ -1,8 +1,9 @@
 /**
  * @file xmpp/xep/register.h
- * @brief XEP-0077 In-Band Registration for a logged-in account: change
- *        the password, cancel the registration (legacy fields, no data
- *        forms). The requests work without enabling any plugin.
+ * @brief XEP-0077 In-Band Registration: create the account before
+ *        logging in (a session option), change the password and cancel
+ *        the registration of a logged-in account (legacy fields, no data
+ *        forms). None of this needs a plugin.
  */
 #ifndef XMPP_XEP_REGISTER_H
 #define XMPP_XEP_REGISTER_H
@@ -16,6 +17,43 @@ extern "C" {
 
 /** The in-band registration namespace. */
 #define XMPP_NS_REGISTER "jabber:iq:register"
+/** The stream feature announcing in-band registration. */
+#define XMPP_NS_REGISTER_FEATURE "http://jabber.org/features/iq-register"
+
+/**
+ * The outcome of the registration asked for with
+ * xmpp_session_options_set_register(); fires once per session, before
+ * authentication. The session then logs in with the configured JID and
+ * password whatever the outcome (an existing account with that password
+ * still works); call xmpp_session_close() here to stop instead.
+ * @param s the session.
+ * @param ok 1 when the server created the account.
+ * @param cond when not ok: the condition (::XMPP_EC_CONFLICT: the name is
+ *        taken; ::XMPP_EC_NOT_ACCEPTABLE: fields missing or refused;
+ *        ::XMPP_EC_FEATURE_NOT_IMPLEMENTED: the server does not offer
+ *        in-band registration, nothing was sent).
+ * @param text the server's explanation, or NULL (borrowed).
+ * @param user_data passed back to the callback.
+ */
+typedef void (*xmpp_register_result_fn)(xmpp_session *s, int ok, xmpp_stanza_condition cond,
+                                        const char *text, void *user_data);
+
+/**
+ * Registers the account (XEP-0077 §3.1) on the stream before logging in:
+ * once TLS is up (never in plaintext unless plaintext is allowed
+ * explicitly), the session sends the username (the localpart of the
+ * options' JID), the password of the options and the e-mail address, and
+ * then authenticates as usual. Only the first connection of each session
+ * registers.
+ * @param opts the options (with a JID that has a localpart, and a password).
+ * @param email an e-mail address to give, or NULL (copied).
+ * @param cb the outcome callback, or NULL to turn registration off.
+ * @param user_data passed back to the callback.
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID or ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_options_set_register(xmpp_session_options *opts, const char *email,
+                                                  xmpp_register_result_fn cb,
+                                                  void *user_data);
 
 /**
  * Changes the account's password (XEP-0077 §3.3): sends the username (the
