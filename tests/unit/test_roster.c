@@ -742,13 +742,145 @@ static void test_register_before_login(void **state) {
     fix_free(f);
 }
 
+/* ---- allocation failure everywhere: no crash, no leak (SECURITY: never
+ * crash/leak). Every allocation of a login plus roster, presence and
+ * block list traffic fails in turn. */
+static void drain_all(xmpp_session *s, char *acc, size_t size) {
+    const void *d;
+    size_t n, have = strlen(acc);
+    if (xmpp_session_drain(s, &d, &n) != XMPP_OK)
+        return;
+    if (have + n < size) {
+        memcpy(acc + have, d, n);
+        acc[have + n] = '\0';
+    }
+    xmpp_session_consume(s, n);
+}
+
+/* Feeds bytes; %s in `fmt` is replaced by the id of the last IQ written. */
+static void feed_with_id(xmpp_session *s, char *acc, size_t size, const char *fmt) {
+    char id[64] = "none", buf[4096];
+    const char *p = acc, *at = NULL;
+    while ((p = strstr(p, " id=\"")) != NULL)
+        at = ++p;
+    if (at && strchr(at + 4, '"') && strchr(at + 4, '"') - at - 4 < 60)
+        snprintf(id, sizeof(id), "%.*s", (int)(strchr(at + 4, '"') - at - 4), at + 4);
+    const char *hole = strstr(fmt, "%s");
+    acc[0] = '\0';
+    if (hole)
+        snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(hole - fmt), fmt, id, hole + 2);
+    else
+        snprintf(buf, sizeof(buf), "%s", fmt);
+    xmpp_session_recv(s, buf, strlen(buf), 0);
+    drain_all(s, acc, size);
+}
+
+static size_t torture_once(xmpp_ctx *ctx) {
+    size_t result = 0;
+    xmpp_session_options *o = NULL;
+    xmpp_session *s = NULL;
+    static char acc[16384];
+    const char *groups[] = {"G"};
+    const char *jids[] = {"x@example.com"};
+    static struct rec r;
+    acc[0] = '\0';
+    if (xmpp_session_options_new(&o, ctx) != XMPP_OK)
+        return 0;
+    if (xmpp_session_options_set_jid(o, "alice@example.com/r") != XMPP_OK ||
+        xmpp_session_options_set_password(o, "pw") != XMPP_OK ||
+        xmpp_session_options_allow_plaintext(o, 1) != XMPP_OK ||
+        xmpp_session_options_set_tls_mode(o, XMPP_TLS_NONE) != XMPP_OK ||
+        xmpp_session_options_set_register(o, "e@example.com", on_reg, &g_reg) != XMPP_OK ||
+        xmpp_session_options_enable_plugin(o, "roster") != XMPP_OK ||
+        xmpp_session_options_enable_plugin(o, "presence") != XMPP_OK ||
+        xmpp_session_options_enable_plugin(o, "blocking") != XMPP_OK ||
+        xmpp_session_new(&s, ctx, o) != XMPP_OK || xmpp_session_start(s, 0) != XMPP_OK)
+        goto out;
+    drain_all(s, acc, sizeof(acc));
+    feed_with_id(s, acc, sizeof(acc), HDR FEAT_PLAIN_REG);
+    feed_with_id(s, acc, sizeof(acc), "<iq type='result' id='%s'/>");
+    feed_with_id(s, acc, sizeof(acc), "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    feed_with_id(s, acc, sizeof(acc), HDR FEAT_BIND_VER);
+    feed_with_id(s, acc, sizeof(acc),
+                 "<iq type='result' id='%s'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                 "<jid>alice@example.com/r</jid></bind></iq>");
+    if (xmpp_session_get_state(s) != XMPP_STATE_READY)
+        goto out;
+    xmpp_roster_load_item(s, "dave@example.com", "D", XMPP_SUBSCRIPTION_TO, 0, groups, 1);
+    xmpp_roster_set_version(s, "v1");
+    acc[0] = '\0';
+    if (xmpp_roster_fetch(s, 0, on_fetch, &r) == XMPP_OK) {
+        drain_all(s, acc, sizeof(acc));
+        feed_with_id(s, acc, sizeof(acc), "<iq type='result' id='%s'>" ROSTER2 "</iq>");
+    }
+    feed_with_id(s, acc, sizeof(acc),
+                 "<iq type='set' id='p1'><query xmlns='jabber:iq:roster' ver='v2'>"
+                 "<item jid='erin@example.com' name='E'><group>X</group></item></query></iq>"
+                 "<iq type='set' id='p2' from='mallory@evil.example'><query "
+                 "xmlns='jabber:iq:roster'><item jid='m@evil.example'/></query></iq>"
+                 "<iq type='set' id='p3'><query xmlns='jabber:iq:roster'>"
+                 "<item jid='bob@example.com' subscription='remove'/></query></iq>");
+    if (xmpp_roster_set_item(s, "f@example.com", "F", groups, 1, 0, NULL, NULL) == XMPP_OK) {
+        drain_all(s, acc, sizeof(acc));
+        feed_with_id(s, acc, sizeof(acc), "<iq type='result' id='%s'/>");
+    }
+    if (xmpp_blocking_fetch(s, 0, NULL, NULL) == XMPP_OK) {
+        drain_all(s, acc, sizeof(acc));
+        feed_with_id(s, acc, sizeof(acc),
+                     "<iq type='result' id='%s'><blocklist xmlns='urn:xmpp:blocking'>"
+                     "<item jid='a@example.com'/></blocklist></iq>");
+    }
+    xmpp_blocking_block(s, jids, 1, 0, NULL, NULL);
+    feed_with_id(s, acc, sizeof(acc),
+                 "<iq type='set' id='b1'><block xmlns='urn:xmpp:blocking'><item "
+                 "jid='x@example.com'/></block></iq><iq type='set' id='b2'><unblock "
+                 "xmlns='urn:xmpp:blocking'/></iq>"
+                 "<presence from='bob@example.com/a'><show>xa</show><status>s</status>"
+                 "<priority>3</priority></presence><presence from='bob@example.com/b'/>"
+                 "<presence type='unavailable' from='bob@example.com/a'/>"
+                 "<presence type='subscribe' from='carol@example.com'/>");
+    xmpp_presence_send_available(s, NULL, "away", "st", 2);
+    xmpp_presence_send_subscription(s, "carol@example.com", XMPP_PRESENCE_SUBSCRIBED);
+    xmpp_register_change_password(s, "np", 0, NULL, NULL);
+    drain_all(s, acc, sizeof(acc));
+    /* roster entries, blocked JIDs and bob's resources, as digits */
+    result = xmpp_roster_count(s) * 100 + xmpp_blocking_count(s) * 10 +
+             xmpp_presence_resource_count(s, "bob@example.com");
+out:
+    xmpp_session_free(s);
+    xmpp_session_options_free(o);
+    return result;
+}
+
+static void test_torture(void **state) {
+    th_alloc st;
+    long n;
+    size_t result = 0;
+    (void)state;
+    for (n = 0; n < 100000; n++) {
+        xmpp_ctx *ctx = th_ctx_new(&st);
+        assert_non_null(ctx);
+        th_alloc_reset(&st, n);
+        memset(&g_reg, 0, sizeof(g_reg));
+        result = torture_once(ctx);
+        assert_int_equal(st.live, 0);
+        xmpp_ctx_free(ctx);
+        if (!st.failed)
+            break;
+    }
+    assert_true(n > 100);
+    /* the run without failures got through: carol and erin in the roster,
+     * the block list emptied, bob's resource b online */
+    assert_int_equal(result, 201);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roster_fetch),  cmocka_unit_test(test_roster_versioning),
         cmocka_unit_test(test_roster_push),   cmocka_unit_test(test_roster_push_spoofed),
         cmocka_unit_test(test_roster_edit),   cmocka_unit_test(test_blocking),
         cmocka_unit_test(test_presence),      cmocka_unit_test(test_register),
-        cmocka_unit_test(test_register_before_login),
+        cmocka_unit_test(test_register_before_login), cmocka_unit_test(test_torture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
