@@ -310,7 +310,7 @@ static void test_roster_versioning(void **state) {
 }
 
 static void push(struct fix *f, const char *from, const char *items) {
-    char buf[4096];
+    char buf[10240];
     take(f);
     snprintf(buf, sizeof(buf),
              "<iq type='set' id='push1'%s%s%s><query xmlns='jabber:iq:roster' ver='v9'>%s"
@@ -375,6 +375,22 @@ static void test_roster_push_spoofed(void **state) {
     push(f, NULL, "<item jid='a@b@c'/>");
     assert_non_null(strstr(f->out, "<bad-request"));
     assert_string_equal(r.log, "");
+    /* bounded: at most XMPP_ROSTER_MAX_GROUPS groups are kept */
+    {
+        static char items[8192];
+        size_t n = 0;
+        int g;
+        n += (size_t)snprintf(items + n, sizeof(items) - n, "<item jid='g@example.com'>");
+        for (g = 0; g < XMPP_ROSTER_MAX_GROUPS + 10; g++)
+            n += (size_t)snprintf(items + n, sizeof(items) - n, "<group>g%d</group>", g);
+        snprintf(items + n, sizeof(items) - n, "</item>");
+        push(f, NULL, items);
+        assert_non_null(strstr(f->out, "type=\"result\""));
+        assert_int_equal(xmpp_roster_item_group_count(xmpp_roster_find(f->s, "g@example.com")),
+                         XMPP_ROSTER_MAX_GROUPS);
+        push(f, NULL, "<item jid='g@example.com' subscription='remove'/>");
+        r.log[0] = '\0';
+    }
     /* a legitimate removal */
     push(f, NULL, "<item jid='bob@example.com' subscription='remove'/>");
     assert_string_equal(r.log, "del:bob@example.com ");
