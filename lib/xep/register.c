@@ -45,25 +45,35 @@ static int add_text(xmpp_stanza *q, const char *name, const char *text) {
     return rc;
 }
 
-static int send_reg(xmpp_session *s, const char *password, unsigned timeout_ms, xmpp_iq_fn cb,
-                    void *user_data) {
+/* To the own server (service NULL: username from the session's JID, and
+ * the session learns the new password) or to a gateway. */
+static int send_reg(xmpp_session *s, const char *service, const char *username,
+                    const char *password, unsigned timeout_ms, xmpp_iq_fn cb, void *user_data) {
     xmpp_ctx *ctx;
-    xmpp_jid *me = NULL;
+    xmpp_jid *me = NULL, *to = NULL;
     xmpp_stanza *iq = NULL, *q = NULL;
     struct reg_req *r;
     int rc;
     if (s == NULL)
         return XMPP_ERR_INVALID;
     ctx = xmpp_session_ctx(s);
-    if (xmpp_session_jid(s) == NULL || xmpp_jid_parse(&me, ctx, xmpp_session_jid(s)) != XMPP_OK)
-        return XMPP_ERR_STATE;
-    if (xmpp_jid_local(me) == NULL) {
-        xmpp_jid_free(me);
-        return XMPP_ERR_STATE;
+    if (service) {
+        if ((rc = xmpp_jid_parse(&to, ctx, service)) != XMPP_OK)
+            return XMPP_ERR_INVALID;
+        rc = xmpp__im_iq_new(s, "set", xmpp_jid_full(to), "query", XMPP_NS_REGISTER, &iq, &q);
+        xmpp_jid_free(to);
+    } else {
+        if (xmpp_session_jid(s) == NULL ||
+            xmpp_jid_parse(&me, ctx, xmpp_session_jid(s)) != XMPP_OK)
+            return XMPP_ERR_STATE;
+        if ((username = xmpp_jid_local(me)) == NULL) {
+            xmpp_jid_free(me);
+            return XMPP_ERR_STATE;
+        }
+        rc = xmpp__im_iq_new(s, "set", xmpp_jid_domain(me), "query", XMPP_NS_REGISTER, &iq, &q);
     }
-    rc = xmpp__im_iq_new(s, "set", xmpp_jid_domain(me), "query", XMPP_NS_REGISTER, &iq, &q);
     if (rc == XMPP_OK && password) {
-        rc = add_text(q, "username", xmpp_jid_local(me));
+        rc = add_text(q, "username", username);
         if (rc == XMPP_OK)
             rc = add_text(q, "password", password);
     } else if (rc == XMPP_OK) {
@@ -79,7 +89,7 @@ static int send_reg(xmpp_session *s, const char *password, unsigned timeout_ms, 
     r->cb = cb;
     r->ud = user_data;
     r->password = NULL;
-    if (password && (r->password = xmpp__strdup(ctx, password)) == NULL) {
+    if (password && service == NULL && (r->password = xmpp__strdup(ctx, password)) == NULL) {
         xmpp_free(ctx, r);
         xmpp_stanza_unref(iq);
         return XMPP_ERR_NOMEM;
@@ -98,9 +108,24 @@ int xmpp_register_change_password(xmpp_session *s, const char *new_password,
     size_t n;
     if (new_password == NULL || (n = strlen(new_password)) == 0 || n > 1023)
         return XMPP_ERR_INVALID;
-    return send_reg(s, new_password, timeout_ms, cb, user_data);
+    return send_reg(s, NULL, NULL, new_password, timeout_ms, cb, user_data);
 }
 
 int xmpp_register_cancel(xmpp_session *s, unsigned timeout_ms, xmpp_iq_fn cb, void *user_data) {
-    return send_reg(s, NULL, timeout_ms, cb, user_data);
+    return send_reg(s, NULL, NULL, NULL, timeout_ms, cb, user_data);
+}
+
+int xmpp_register_service(xmpp_session *s, const char *service, const char *username,
+                          const char *password, unsigned timeout_ms, xmpp_iq_fn cb,
+                          void *user_data) {
+    if (service == NULL || username == NULL || password == NULL || *username == '\0')
+        return XMPP_ERR_INVALID;
+    return send_reg(s, service, username, password, timeout_ms, cb, user_data);
+}
+
+int xmpp_register_service_cancel(xmpp_session *s, const char *service, unsigned timeout_ms,
+                                 xmpp_iq_fn cb, void *user_data) {
+    if (service == NULL)
+        return XMPP_ERR_INVALID;
+    return send_reg(s, service, NULL, NULL, timeout_ms, cb, user_data);
 }

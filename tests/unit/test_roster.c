@@ -638,7 +638,34 @@ static void test_register(void **state) {
     }
     assert_int_equal(r.iq_calls, 2);
     assert_int_equal(r.status, XMPP_IQ_ERROR);
+    /* XEP-0100: registering with a gateway; only the gateway may answer */
+    assert_int_equal(xmpp_register_service(f->s, NULL, "u", "p", 0, NULL, NULL), XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_register_service(f->s, "a@b@c", "u", "p", 0, NULL, NULL), XMPP_ERR_INVALID);
+    assert_int_equal(xmpp_register_service(f->s, "icq.example.com", "123456", "legacy", 0,
+                                           on_iq_done, &r), XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "to=\"icq.example.com\""));
+    assert_non_null(strstr(f->out, "<query xmlns=\"jabber:iq:register\"><username>123456</username>"
+                                   "<password>legacy</password></query>"));
+    reply(f, "example.com", ""); /* the wrong sender: not the answer */
+    assert_int_equal(r.iq_calls, 2);
+    assert_int_equal(xmpp_register_service(f->s, "icq.example.com", "123456", "legacy", 0,
+                                           on_iq_done, &r), XMPP_OK);
+    pump(f);
+    reply(f, "icq.example.com", "");
+    assert_int_equal(r.iq_calls, 3);
+    assert_int_equal(r.status, XMPP_IQ_RESULT);
+    assert_int_equal(xmpp_register_service_cancel(f->s, "icq.example.com", 0, on_iq_done, &r),
+                     XMPP_OK);
+    pump(f);
+    assert_non_null(strstr(f->out, "<query xmlns=\"jabber:iq:register\"><remove/></query>"));
+    reply(f, "icq.example.com", "");
+    assert_int_equal(r.iq_calls, 4);
+    assert_int_equal(r.status, XMPP_IQ_RESULT);
     fix_free(f);
+    /* the first gateway request was never answered: cancelled at the end */
+    assert_int_equal(r.iq_calls, 5);
+    assert_int_equal(r.status, XMPP_IQ_CANCELLED);
 }
 
 /* ---- XEP-0077 registration before login */

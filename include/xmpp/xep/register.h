@@ -85,6 +85,38 @@ XMPP_EXTERN int xmpp_register_change_password(xmpp_session *s, const char *new_p
 XMPP_EXTERN int xmpp_register_cancel(xmpp_session *s, unsigned timeout_ms, xmpp_iq_fn cb,
                                      void *user_data);
 
+/**
+ * Registers with a gateway or other service (XEP-0100 §4.1 on top of
+ * XEP-0077 §3.1): sends the legacy username and password to @p service
+ * (find one with disco: an identity of category "gateway"). The answer
+ * is accepted only from @p service. A gateway then usually asks to
+ * subscribe to our presence (approve it with the "presence" plugin).
+ * @param s a ready session.
+ * @param service the gateway's JID (required).
+ * @param username the legacy username.
+ * @param password the legacy password.
+ * @param timeout_ms 0 for the session default.
+ * @param cb the completion callback (exactly once), or NULL.
+ * @param user_data passed back to the callback.
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID, or as xmpp_session_send_iq(); on
+ *         error the callback does not fire.
+ */
+XMPP_EXTERN int xmpp_register_service(xmpp_session *s, const char *service, const char *username,
+                                      const char *password, unsigned timeout_ms, xmpp_iq_fn cb,
+                                      void *user_data);
+
+/**
+ * Cancels the registration with a gateway or service (XEP-0100 §4.3).
+ * @param s a ready session.
+ * @param service the gateway's JID (required).
+ * @param timeout_ms 0 for the session default.
+ * @param cb the completion callback (exactly once), or NULL.
+ * @param user_data passed back to the callback.
+ * @return as xmpp_register_service().
+ */
+XMPP_EXTERN int xmpp_register_service_cancel(xmpp_session *s, const char *service,
+                                             unsigned timeout_ms, xmpp_iq_fn cb, void *user_data);
+
 #ifdef __cplusplus
 }
 #endif
