@@ -76,7 +76,9 @@ typedef enum xmpp_disconnect_cause {
     XMPP_CAUSE_PROTOCOL,        /**< The server broke the protocol; we sent a stream error. */
     XMPP_CAUSE_TIMEOUT,         /**< Negotiation or keepalive timed out. */
     XMPP_CAUSE_NOMEM,           /**< Out of memory. */
-    XMPP_CAUSE_REMOTE_CLOSE     /**< The server ended the stream or closed the transport. */
+    XMPP_CAUSE_REMOTE_CLOSE,    /**< The server ended the stream or closed the transport. */
+    XMPP_CAUSE_PROXY            /**< The proxy refused, failed authentication or broke its
+                                     protocol (driver, see xmpp_client_set_proxy()). */
 } xmpp_disconnect_cause;
 
 /**
@@ -179,6 +181,44 @@ XMPP_EXTERN int xmpp_session_options_set_sasl_pinned(xmpp_session_options *opts,
  */
 XMPP_EXTERN int xmpp_session_options_set_mechanisms(xmpp_session_options *opts,
                                                     const char *const *names, size_t n);
+
+/**
+ * Selects XMPP over WebSocket (RFC 7395) instead of TCP.
+ *
+ * The session then speaks RFC 6455 WebSocket framing: it writes the HTTP
+ * upgrade request (subprotocol "xmpp") as its first bytes, sends
+ * `<open/>`/`<close/>` in the namespace urn:ietf:params:xml:ns:xmpp-framing
+ * instead of the stream header and closing tag (also on the restart after
+ * SASL) and one XML element per text message, answers pings and reports a
+ * close frame from the server as ::XMPP_CAUSE_REMOTE_CLOSE with its code in
+ * the error text; framing violations end the session with
+ * ::XMPP_CAUSE_PROTOCOL. SASL, stream management and plugins are unchanged;
+ * STARTTLS and stream compression are not used.
+ *
+ * `wss://` runs TLS under HTTP from the first byte (the TLS mode is ignored;
+ * the certificate must match the URL's host unless
+ * xmpp_session_options_set_tls_name() names another; pinning and the
+ * verification callback apply as usual). `ws://` is plaintext: it needs
+ * xmpp_session_options_allow_plaintext(), otherwise xmpp_session_new()
+ * fails with ::XMPP_ERR_INVALID. The client driver (xmpp_client_new())
+ * connects to the URL's host and port (no SRV lookup) unless
+ * xmpp_client_set_server() names another address.
+ *
+ * @param opts the options.
+ * @param url `ws://host[:port][/path]` or `wss://...`; no user information
+ *        or fragment. NULL goes back to TCP.
+ * @return ::XMPP_OK, ::XMPP_ERR_INVALID (NULL opts or a malformed URL) or
+ *         ::XMPP_ERR_NOMEM.
+ */
+XMPP_EXTERN int xmpp_session_options_set_websocket(xmpp_session_options *opts,
+                                                   const char *url);
+
+/**
+ * The WebSocket URL set with xmpp_session_options_set_websocket().
+ * @param opts the options.
+ * @return the URL (borrowed), or NULL for TCP or a NULL opts.
+ */
+XMPP_EXTERN const char *xmpp_session_options_get_websocket(const xmpp_session_options *opts);
 
 /**
  * Overrides the SNI/certificate reference name (default: the JID domain).

@@ -34,5 +34,8 @@ extern const xmpp_plugin_desc xmpp__plugin_version;
 extern const xmpp_plugin_desc xmpp__plugin_roster;
 extern const xmpp_plugin_desc xmpp__plugin_presence;
 extern const xmpp_plugin_desc xmpp__plugin_blocking;
+extern const xmpp_plugin_desc xmpp__plugin_pubsub;
+extern const xmpp_plugin_desc xmpp__plugin_avatar;
+extern const xmpp_plugin_desc xmpp__plugin_bookmarks;
 
 #endif

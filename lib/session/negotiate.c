@@ -21,6 +21,8 @@ static int is(const xmpp_stanza *st, const char *name, const char *ns) {
 int xmpp__neg_send_header(xmpp_session *s) {
     char buf[512];
     int n;
+    if (s->o.component)
+        return xmpp__component_send_header(s);
     /* RFC 6120 §4.7: to = the domain; from = our bare JID only once the
      * stream is encrypted (§4.7.1), version 1.0. */
     n = snprintf(buf, sizeof(buf),
@@ -41,6 +43,10 @@ int xmpp__neg_send_header(xmpp_session *s) {
 void xmpp__neg_stream_start(xmpp_session *s, xmpp_stanza *header, const char *default_ns) {
     const char *version = xmpp_stanza_attr(header, "version");
     const char *id = xmpp_stanza_attr(header, "id");
+    if (s->o.component) {
+        xmpp__component_stream_start(s, header, default_ns);
+        return;
+    }
     if (s->step != STEP_HEADER) {
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_INVALID_XML,
                            "unexpected stream header");
@@ -70,7 +76,11 @@ void xmpp__neg_stream_start(xmpp_session *s, xmpp_stanza *header, const char *de
 
 /* ---- STARTTLS (RFC 6120 §5) */
 void xmpp__neg_tls_begin(xmpp_session *s) {
-    const char *name = s->o.tls_name ? s->o.tls_name : xmpp_jid_domain(s->jid);
+    /* over wss the certificate is the HTTP server's: the URL's host is the
+     * reference identity (RFC 6455 §4.1: TLS to the URL's host, as for https) */
+    const char *name = s->o.tls_name ? s->o.tls_name
+                       : s->ws      ? xmpp__wsm_host(s)
+                                    : xmpp_jid_domain(s->jid);
     int rc;
     if (s->o.tls_cfg == NULL) {
         if ((rc = xmpp_tls_config_new(&s->o.tls_cfg, s->ctx)) != XMPP_OK) {
@@ -78,7 +88,8 @@ void xmpp__neg_tls_begin(xmpp_session *s) {
             return;
         }
     }
-    rc = xmpp_tls_new(&s->tls, s->ctx, s->o.tls_cfg, name, s->o.tls_mode == XMPP_TLS_DIRECT);
+    rc = xmpp_tls_new(&s->tls, s->ctx, s->o.tls_cfg, name,
+                      s->o.tls_mode == XMPP_TLS_DIRECT && s->ws == NULL);
     if (rc != XMPP_OK) {
         xmpp__session_fail(s, rc == XMPP_ERR_NOMEM ? XMPP_CAUSE_NOMEM : XMPP_CAUSE_TLS,
                            XMPP_SC_NONE, "cannot set up TLS");
@@ -756,6 +767,9 @@ void xmpp__neg_stanza(xmpp_session *s, xmpp_stanza *st) {
         return;
     case STEP_COMPRESS:
         xmpp__compress_stanza(s, st);
+        return;
+    case STEP_HANDSHAKE:
+        xmpp__component_stanza(s, st);
         return;
     default:
         /* a second features element, or anything while waiting for a

@@ -8,6 +8,7 @@
 #include <gnutls/gnutls.h>
 
 #include "stream/ht.h"
+#include "transport/ws.h"
 
 #define DEFAULT_NEG_MS 30000
 #define DEFAULT_IQ_MS 60000
@@ -112,6 +113,8 @@ void xmpp__options_clear(struct xmpp_session_options *o) {
     xmpp__free(o->ctx, o->jid);
     wipe_free(o->ctx, o->password);
     xmpp__free(o->ctx, o->tls_name);
+    xmpp__free(o->ctx, o->ws_url);
+    o->ws_url = NULL;
     xmpp_tls_config_unref(o->tls_cfg);
     xmpp__free(o->ctx, o->ua_id);
     xmpp__free(o->ctx, o->ua_software);
@@ -203,6 +206,24 @@ int xmpp_session_options_set_tls_name(xmpp_session_options *o, const char *name)
     if (o == NULL || name == NULL || *name == '\0')
         return XMPP_ERR_INVALID;
     return set_str(o, &o->tls_name, name, 0);
+}
+
+int xmpp_session_options_set_websocket(xmpp_session_options *o, const char *url) {
+    xmpp__ws_url u;
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    if (url == NULL) {
+        xmpp__free(o->ctx, o->ws_url);
+        o->ws_url = NULL;
+        return XMPP_OK;
+    }
+    if (xmpp__ws_url_parse(url, &u) != XMPP_OK)
+        return XMPP_ERR_INVALID;
+    return set_str(o, &o->ws_url, url, 0);
+}
+
+const char *xmpp_session_options_get_websocket(const xmpp_session_options *o) {
+    return o ? o->ws_url : NULL;
 }
 
 int xmpp_session_options_set_timeouts(xmpp_session_options *o, unsigned neg_ms,
@@ -399,6 +420,7 @@ int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_opti
     dst->jid = dst->password = dst->tls_name = NULL;
     dst->ua_id = dst->ua_software = dst->ua_device = dst->fast_token = NULL;
     dst->tls_cfg = NULL;
+    dst->ws_url = NULL;
     dst->mechs = NULL;
     dst->nmechs = 0;
     dst->plugins = NULL;
@@ -409,6 +431,7 @@ int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_opti
         (src->jid && (dst->jid = xmpp__strdup(src->ctx, src->jid)) == NULL) ||
         (src->password && (dst->password = xmpp__strdup(src->ctx, src->password)) == NULL) ||
         (src->tls_name && (dst->tls_name = xmpp__strdup(src->ctx, src->tls_name)) == NULL) ||
+        (src->ws_url && (dst->ws_url = xmpp__strdup(src->ctx, src->ws_url)) == NULL) ||
         (src->ua_id && (dst->ua_id = xmpp__strdup(src->ctx, src->ua_id)) == NULL) ||
         (src->ua_software && (dst->ua_software = xmpp__strdup(src->ctx, src->ua_software)) == NULL) ||
         (src->ua_device && (dst->ua_device = xmpp__strdup(src->ctx, src->ua_device)) == NULL) ||

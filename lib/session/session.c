@@ -22,11 +22,15 @@ static void on_stream_start(xmpp_stanza *header, const char *default_ns, void *u
     xmpp_session *s = ud;
     if (s->step == STEP_CLOSED || s->restart || s->start_tls)
         return;
+    /* RFC 7395: the attributes are the server's <open/> element's */
+    if (s->ws != NULL && xmpp__wsm_header(s) != NULL)
+        header = (xmpp_stanza *)xmpp__wsm_header(s);
     xmpp__neg_stream_start(s, header, default_ns);
 }
 
 static void on_stanza(xmpp_stanza *st, void *ud) {
     xmpp_session *s = ud;
+    s->ws_elements++;
     /* After <proceed/> or <success/> the stream is over: nothing else from
      * this stream may be acted on (TLS-04, SASL-09). */
     if (s->step == STEP_CLOSED || s->restart || s->start_tls)
@@ -34,6 +38,8 @@ static void on_stanza(xmpp_stanza *st, void *ud) {
     s->last_rx = s->now;
     s->ping_deadline = 0;
     if (s->step == STEP_READY || s->step == STEP_CLOSING) {
+        if (s->o.component) /* XEP-0114: stanzas as in jabber:client */
+            xmpp__component_inbound(st);
         if (s->s2.features_due && xmpp__sasl2_late_features(s, st))
             return;
         if (strcmp(xmpp_stanza_name(st), "error") == 0 && xmpp_stanza_ns(st) &&
@@ -103,6 +109,22 @@ int xmpp_session_new(xmpp_session **out, xmpp_ctx *ctx, const xmpp_session_optio
         xmpp_session_free(s);
         return rc;
     }
+    if (s->o.ws_url != NULL) {
+        /* RFC 7395: wss is TLS under HTTP (no STARTTLS, no ALPN
+         * xmpp-client); ws:// is plaintext and needs the permission */
+        int secure;
+        if ((rc = xmpp__wsm_new(s, s->o.ws_url)) != XMPP_OK) {
+            xmpp_session_free(s);
+            return rc;
+        }
+        secure = xmpp__wsm_secure(s);
+        if (!secure && !s->o.allow_plain) {
+            xmpp_session_free(s);
+            return XMPP_ERR_INVALID;
+        }
+        s->o.tls_mode = secure ? XMPP_TLS_DIRECT : XMPP_TLS_NONE;
+        s->o.compress = 0;
+    }
     if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) != 0)
         memset(rnd, 0x5a, sizeof(rnd));
     snprintf(s->id_prefix, sizeof(s->id_prefix), "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
@@ -133,6 +155,7 @@ void xmpp_session_free(xmpp_session *s) {
     xmpp_stanza_unref(s->auth_features);
     xmpp_stanza_unref(s->reg_features);
     xmpp__sasl2_free(s);
+    xmpp__wsm_free(s);
     xmpp_xml_parser_free(s->parser);
     xmpp__buf_free(&s->out);
     xmpp_jid_free(s->jid);
@@ -158,9 +181,16 @@ static void pump_tls(xmpp_session *s) {
 
 static void write_wire(xmpp_session *s, const char *data, size_t len);
 
+void xmpp__session_write_wire(xmpp_session *s, const char *data, size_t len) {
+    write_wire(s, data, len);
+}
+
 void xmpp__session_write(xmpp_session *s, const char *data, size_t len) {
     s->last_tx = s->now;
-    if (s->z != NULL) {
+    if (s->ws != NULL) {
+        /* RFC 7395: one element per WebSocket message */
+        xmpp__wsm_write(s, data, len);
+    } else if (s->z != NULL) {
         /* XEP-0138: every write is flushed, so the server can inflate it
          * at once */
         xmpp_buf zb;
@@ -173,8 +203,9 @@ void xmpp__session_write(xmpp_session *s, const char *data, size_t len) {
         if (rc != XMPP_OK || zb.oom)
             xmpp__session_end(s, XMPP_CAUSE_NOMEM);
         return;
+    } else {
+        write_wire(s, data, len);
     }
-    write_wire(s, data, len);
     /* sent from outside the session's calls (an application timer, a UI
      * event): the driver watches for writability, no call needed */
     if (!s->in_callback && s->out_hook != NULL)
@@ -224,6 +255,8 @@ int xmpp__session_write_stanza(xmpp_session *s, const xmpp_stanza *st, size_t *b
     int rc;
     xmpp__buf_init(&tmp, s->ctx);
     rc = xmpp__stanza_serialize_buf(st, XMPP_NS_CLIENT, &tmp);
+    if (rc == XMPP_OK && s->o.component)
+        rc = xmpp__component_add_from(s, st, &tmp);
     if (bytes)
         *bytes = tmp.len;
     if (rc == XMPP_OK && s->limit_max_bytes && tmp.len > s->limit_max_bytes)
@@ -267,6 +300,8 @@ void xmpp__session_end(xmpp_session *s, xmpp_disconnect_cause cause) {
     s->step = STEP_CLOSED;
     if (s->cause == XMPP_CAUSE_NONE)
         s->cause = cause;
+    if (s->ws != NULL && cause != XMPP_CAUSE_TLS)
+        xmpp__wsm_end(s); /* the WebSocket closing handshake */
     if (s->tls != NULL && s->tls_up && cause != XMPP_CAUSE_TLS) {
         xmpp_tls_bye(s->tls);
         pump_tls(s);
@@ -342,6 +377,18 @@ static void feed_xml(xmpp_session *s, const char *data, size_t len) {
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_UNDEFINED_CONDITION,
                            xmpp__zlib_error(s->z) ? xmpp__zlib_error(s->z)
                                                   : "corrupt compressed data");
+}
+
+void xmpp__session_feed_plain(xmpp_session *s, const char *data, size_t len) {
+    feed_plain(s, data, len);
+}
+
+/* What the transport (or TLS) delivers: XML, or WebSocket frames */
+static void feed_transport(xmpp_session *s, const char *data, size_t len) {
+    if (s->ws != NULL)
+        xmpp__wsm_input(s, data, len);
+    else
+        feed_xml(s, data, len);
 }
 
 static void feed_plain(xmpp_session *s, const char *data, size_t len) {
@@ -435,7 +482,7 @@ static void tls_input(xmpp_session *s, const void *data, size_t len) {
                 xmpp__session_fail(s, XMPP_CAUSE_TLS, XMPP_SC_NONE, xmpp_tls_strerror(n));
             return;
         }
-        feed_xml(s, (const char *)buf, (size_t)n);
+        feed_transport(s, (const char *)buf, (size_t)n);
         pump_tls(s);
         if (s->step == STEP_CLOSED)
             return;
@@ -468,7 +515,7 @@ int xmpp_session_recv(xmpp_session *s, const void *data, size_t len, uint64_t no
     if (s->tls != NULL) {
         tls_input(s, data, len);
     } else {
-        feed_xml(s, data, len);
+        feed_transport(s, data, len);
         if (s->step != STEP_CLOSED && s->start_tls) {
             /* <proceed/>: bytes after it in this read are never taken as TLS
              * (a MITM could inject plaintext there); they are dropped. */
@@ -497,6 +544,8 @@ static int reset_connection(xmpp_session *s) {
     xmpp__zlib_free(s->z);
     s->z = NULL;
     s->start_compress = 0;
+    if (xmpp__wsm_reset(s) != XMPP_OK)
+        return XMPP_ERR_NOMEM;
     xmpp_stanza_unref(s->post_auth_features);
     s->post_auth_features = NULL;
     if (xmpp_xml_parser_reset(s->parser) != XMPP_OK)

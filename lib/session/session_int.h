@@ -14,6 +14,7 @@
 struct xmpp_tls;
 struct xmpp__zlib;
 struct xmpp__sasl;
+typedef struct xmpp__wsmode xmpp__wsmode;
 
 #define XMPP_NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
 #define XMPP_NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
@@ -31,6 +32,7 @@ struct xmpp__sasl;
 #define XMPP_NS_BIND2 "urn:xmpp:bind:0"
 #define XMPP_NS_FAST "urn:xmpp:fast:0"
 #define XMPP_NS_CARBONS "urn:xmpp:carbons:2"
+#define XMPP_NS_COMPONENT "jabber:component:accept"
 
 struct xmpp_session_options {
     xmpp_ctx *ctx;
@@ -69,6 +71,8 @@ struct xmpp_session_options {
     char *fast_token;      /* secret: wiped */
     int64_t fast_expiry;
     struct xmpp__plugin_opts *plugins; /* lib/plugin/registry.c */
+    int component; /* XEP-0114: lib/session/component.c */
+    char *ws_url; /* RFC 7395 over this ws:// or wss:// URL, NULL: TCP */
 };
 
 /* Negotiation steps (RFC 6120 §4–§7), in order. */
@@ -87,6 +91,7 @@ typedef enum {
     STEP_SESSION,      /* legacy session IQ sent */
     STEP_SM_RESUME,    /* XEP-0198 <resume/> sent */
     STEP_SM_ENABLE,    /* XEP-0198 <enable/> sent */
+    STEP_HANDSHAKE,    /* XEP-0114 <handshake/> sent */
     STEP_READY,
     STEP_CLOSING,
     STEP_CLOSED
@@ -247,6 +252,9 @@ struct xmpp_session {
     void (*out_hook)(void *ud);
     void *out_hook_ud;
     struct xmpp__plugins *plugins; /* lib/plugin/registry.c */
+    /* RFC 7395 framing mode (websocket.c), NULL on TCP */
+    xmpp__wsmode *ws;
+    unsigned long ws_elements; /* top-level elements the parser completed */
 };
 
 /* session.c */
@@ -263,6 +271,22 @@ void xmpp__neg_login(xmpp_session *s, const xmpp_stanza *features);
 int xmpp__register_start(xmpp_session *s, const xmpp_stanza *features);
 void xmpp__register_stanza(xmpp_session *s, xmpp_stanza *st);
 
+/* session.c, for websocket.c: below the framing (TLS or the transport),
+ * and the parser's input */
+void xmpp__session_write_wire(xmpp_session *s, const char *data, size_t len);
+void xmpp__session_feed_plain(xmpp_session *s, const char *data, size_t len);
+
+/* websocket.c: the RFC 7395 framing mode */
+int xmpp__wsm_new(xmpp_session *s, const char *url);
+void xmpp__wsm_free(xmpp_session *s);
+int xmpp__wsm_reset(xmpp_session *s);
+void xmpp__wsm_write(xmpp_session *s, const char *data, size_t len);
+void xmpp__wsm_input(xmpp_session *s, const char *data, size_t len);
+void xmpp__wsm_end(xmpp_session *s);
+const char *xmpp__wsm_host(const xmpp_session *s);
+int xmpp__wsm_secure(const xmpp_session *s); /* wss:// */
+const xmpp_stanza *xmpp__wsm_header(const xmpp_session *s);
+
 /* negotiate.c */
 void xmpp__neg_stream_start(xmpp_session *s, xmpp_stanza *header, const char *default_ns);
 void xmpp__neg_stanza(xmpp_session *s, xmpp_stanza *st);
@@ -270,6 +294,12 @@ int xmpp__neg_send_header(xmpp_session *s);
 void xmpp__neg_tls_begin(xmpp_session *s);
 void xmpp__neg_tls_done(xmpp_session *s);
 void xmpp__neg_free(xmpp_session *s);
+/* XEP-0114 (component.c) */
+int xmpp__component_send_header(xmpp_session *s);
+void xmpp__component_stream_start(xmpp_session *s, xmpp_stanza *header, const char *default_ns);
+void xmpp__component_stanza(xmpp_session *s, xmpp_stanza *st);
+void xmpp__component_inbound(xmpp_stanza *st);
+int xmpp__component_add_from(xmpp_session *s, const xmpp_stanza *st, xmpp_buf *b);
 
 /* negotiate.c, for sm.c and sasl2.c */
 void xmpp__neg_ready(xmpp_session *s);

@@ -1,5 +1,28 @@
 /* RFC 6455 client framing (see ws.h).
  *
+ * Why not wslay (issue 7 asks to prefer a well-kept sans-I/O library).
+ * wslay (Debian libwslay-dev) was considered, both of its layers:
+ *  - wslay_event: the context pulls input through a recv_callback that
+ *    wslay_event_recv() calls until it would block, and pushes output
+ *    through a send_callback; the session is push-based (bytes are handed
+ *    to xmpp_session_recv() and drained from an xmpp_buf), so using it
+ *    means emulating EAGAIN in a callback and keeping a second queue of
+ *    outbound frames in wslay's own lists. Its memory comes from malloc
+ *    with no allocator hook, while DESIGN.md wants every allocation to go
+ *    through the context's allocator (the OOM-injection tests rely on it).
+ *    Text messages are delivered as bytes: the UTF-8/XML character check
+ *    and RFC 7395's "one element per message" remain ours anyway.
+ *  - wslay_frame: one frame at a time through the same recv/send
+ *    callbacks; fragmentation, control-frame rules, close codes and the
+ *    message limit would all remain to be written here, which is most of
+ *    this file.
+ * Neither does the HTTP/1.1 upgrade (http.c is needed either way). What
+ * wslay would save is the ~250 lines of frame coding below, against a new
+ * runtime dependency that is not on the build machines, callback
+ * plumbing and a second allocator. So the framing stays here; it is
+ * covered by tests/unit/test_ws.c, the session transcript tests
+ * (tests/unit/test_websocket.c) and the fuzz target tests/fuzz/fuzz_ws.c.
+ *
  * The decoder is a byte-level state machine over the frame header (at most
  * 10 bytes: no mask key is ever accepted) followed by a payload copied in
  * runs; every decision is taken when the byte that makes it possible has
@@ -12,6 +35,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
@@ -528,4 +552,86 @@ unsigned xmpp__ws_peer_close(const xmpp__ws *ws, const char **reason) {
 
 const char *xmpp__ws_error(const xmpp__ws *ws) {
     return ws != NULL ? ws->errmsg : "";
+}
+
+/* --- URL ---------------------------------------------------------------------- */
+
+static int host_char(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '.' || ch == '_' || ch == '~';
+}
+
+int xmpp__ws_url_parse(const char *url, xmpp__ws_url *out) {
+    const char *p, *h, *he, *pe;
+    size_t n;
+    unsigned long port = 0;
+    int explicit_port = 0, v6 = 0;
+    if (out == NULL)
+        return XMPP_ERR_INVALID;
+    memset(out, 0, sizeof(*out));
+    if (url == NULL)
+        return XMPP_ERR_INVALID;
+    for (p = url; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '#' || *p == '@')
+            return XMPP_ERR_INVALID;
+    if (strncasecmp(url, "ws://", 5) == 0) {
+        p = url + 5;
+    } else if (strncasecmp(url, "wss://", 6) == 0) {
+        out->secure = 1;
+        p = url + 6;
+    } else {
+        return XMPP_ERR_INVALID;
+    }
+    h = p;
+    if (*p == '[') {
+        v6 = 1;
+        h = ++p;
+        while (*p && (host_char(*p) || *p == ':' || *p == '%'))
+            p++;
+        if (*p != ']')
+            goto bad;
+        he = p++;
+    } else {
+        while (host_char(*p))
+            p++;
+        he = p;
+    }
+    if (he == h || (size_t)(he - h) >= sizeof(out->host))
+        goto bad;
+    memcpy(out->host, h, (size_t)(he - h));
+    out->host[he - h] = '\0';
+    if (*p == ':') {
+        if (p[1] < '0' || p[1] > '9')
+            goto bad;
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+            port = port * 10 + (unsigned long)(*p - '0');
+            if (port > 65535)
+                goto bad;
+        }
+        if (port == 0)
+            goto bad;
+        explicit_port = 1;
+    }
+    pe = p;
+    if (*p != '\0' && *p != '/' && *p != '?')
+        goto bad;
+    out->port = explicit_port ? (unsigned)port : out->secure ? 443u : 80u;
+    n = (size_t)snprintf(out->authority, sizeof(out->authority), "%s%s%s", v6 ? "[" : "",
+                         out->host, v6 ? "]" : "");
+    if (explicit_port && n < sizeof(out->authority))
+        n += (size_t)snprintf(out->authority + n, sizeof(out->authority) - n, ":%u", out->port);
+    if (n >= sizeof(out->authority))
+        goto bad;
+    (void)pe;
+    n = strlen(p);
+    if (n + 2 > sizeof(out->target))
+        goto bad;
+    if (*p == '/')
+        memcpy(out->target, p, n + 1);
+    else
+        snprintf(out->target, sizeof(out->target), "/%s", p); /* "?q" -> "/?q" */
+    return XMPP_OK;
+bad:
+    memset(out, 0, sizeof(*out));
+    return XMPP_ERR_INVALID;
 }

@@ -130,4 +130,23 @@ unsigned xmpp__ws_peer_close(const xmpp__ws *ws, const char **reason);
 const char *xmpp__ws_error(const xmpp__ws *ws);
 const char *xmpp__ws_strerror(int code);
 
+/* A parsed ws:// or wss:// URL (RFC 6455 §3). */
+typedef struct xmpp__ws_url {
+    int secure;          /* wss */
+    char host[256];      /* without brackets: the name to resolve and the
+                            TLS reference identity */
+    unsigned port;       /* explicit, or 80 / 443 */
+    char authority[264]; /* the Host field: host, [v6], ":port" if explicit */
+    char target[1024];   /* path and query: the request target, "/" if none */
+} xmpp__ws_url;
+
+/* Parses url: scheme ws or wss (case-insensitive), "//", a host (a
+ * registered name of letters, digits, '-', '.', '_', '~' or a bracketed
+ * IPv6 literal), an optional port 1..65535, an optional path and query of
+ * printable ASCII without spaces. Refused: user information ('@'), a
+ * fragment ('#', RFC 6455 §3), control or non-ASCII characters, an empty
+ * host, parts longer than the fields. Returns XMPP_OK or XMPP_ERR_INVALID
+ * (out is then zeroed). */
+int xmpp__ws_url_parse(const char *url, xmpp__ws_url *out);
+
 #endif

@@ -203,7 +203,8 @@ start_server() { # NAME -> prints DIR
         EJABBERD_PASSWORD_FORMAT=scram EJABBERD_SCRAM_HASH=sha \
             "$T/ejabberd.sh" start "$d" >"$W/start-$1.log" 2>&1 || return 1
     else
-        "$T/prosody.sh" start "$d" >"$W/start-$1.log" 2>&1 || return 1
+        # PROSODY_HTTPS: wss:// for the WebSocket logins
+        PROSODY_HTTPS=1 "$T/prosody.sh" start "$d" >"$W/start-$1.log" 2>&1 || return 1
     fi
     printf '%s\n' "$d"
 }
@@ -238,6 +239,19 @@ login_bench() { # SERVER
         r=$(run "$W/login-$s-libxmpp-$m" "$LX" "login-$m" "$@" "$LOGINS") &&
             row "login $s libxmpp-$m $(val "$r" median_ms) $(val "$r" trips_min) $(val "$r" trips_max) $(val "$r" mech)"
     done
+    # XMPP over WebSocket (RFC 7395): wss:// where the harness serves HTTPS
+    # (Prosody), the same TLS verification and SCRAM-SHA-1
+    if [ -n "${XMPP_WEBSOCKET_TLS_URL:-}" ]; then
+        for m in login $(for x in $SASL2_MODES; do [ "$x" = sasl2 ] && echo login-sasl2; done); do
+            r=$(
+                CONN_WS_URL=$XMPP_WEBSOCKET_TLS_URL
+                export CONN_WS_URL
+                run "$W/login-$s-libxmpp-wss-$m" "$LX" "$m" 127.0.0.1 "$XMPP_HTTPS_PORT" \
+                    "$ALICE_JID" "$ALICE_PASSWORD" "$XMPP_CAFILE" "$LOGINS"
+            ) &&
+                row "login $s libxmpp-wss${m#login} $(val "$r" median_ms) $(val "$r" trips_min) $(val "$r" trips_max) $(val "$r" mech)"
+        done
+    fi
     if [ -n "$ST" ]; then
         mech=$(CONN_STROPHE_DEBUG=1 timeout 60 "$ST" login "$@" 1 2>&1 |
             sed -n 's/.*<auth mechanism="\([^"]*\)".*/\1/p' | head -n 1)
@@ -332,6 +346,7 @@ say
 say "Login (TCP connect -> bound; STARTTLS verified with the test CA; SCRAM-SHA-1;"
 say "libxmpp: RFC 6120; libxmpp-sasl2: SASL2 + Bind2 with SM inline (password);"
 say "libxmpp-fast: SASL2 + Bind2 with a FAST token (HT-SHA-256-NONE, no password);"
+say "libxmpp-wss[-sasl2]: the same over XMPP over WebSocket (RFC 7395), wss:// (Prosody);"
 say "median of $LOGINS logins; libxmpp reuses one xmpp_tls_config for all of them,"
 say "so the system trust store is loaded once; libstrophe reuses one xmpp_ctx_t but"
 say "each xmpp_conn_t builds its own OpenSSL context with the trust store):"

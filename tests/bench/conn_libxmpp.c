@@ -202,6 +202,12 @@ int main(int argc, char **argv) {
         xmpp_session_options *o = make_options(ctx, jid, pw, cfg, "SCRAM-SHA-1");
         const char *mech = "?";
         unsigned flags = 0;
+        const char *ws_url = getenv("CONN_WS_URL"); /* XMPP over WebSocket (RFC 7395) */
+        if (ws_url != NULL && *ws_url != '\0' &&
+            ((rc = xmpp_session_options_set_websocket(o, ws_url)) != XMPP_OK ||
+             (rc = xmpp_session_options_allow_plaintext(o, strncmp(ws_url, "ws:", 3) == 0)) !=
+                 XMPP_OK))
+            fail("websocket url", rc);
         if ((rc = xmpp_session_options_set_sasl2(o, strcmp(mode, "login") != 0)) != XMPP_OK ||
             (rc = xmpp_session_options_set_user_agent(o, BENCH_UA, "conn_libxmpp", NULL)) !=
                 XMPP_OK)
