@@ -33,6 +33,8 @@
 
 #include <xmpp/xmpp.h>
 #include <xmpp/xep/muc.h>
+#include <xmpp/xep/blocking.h>
+#include <xmpp/xep/roster.h>
 #include <xmpp/xep/upload.h>
 #include <sys/stat.h>
 #include <xmpp/xep/delay.h>
@@ -97,7 +99,8 @@ static void usage(void) {
             "commands: send TO TEXT... | send TO --stdin | listen [--count N] | ping [JID] |\n"
             "          version JID | disco JID | upload [--type MIME] [--allow-http] FILE |\n"
             "          history JID [--max N] [--page N] |\n"
-            "          muc-join ROOM NICK [--count N] [--history N] | muc-send ROOM TEXT [--nick N]\n"
+            "          muc-join ROOM NICK [--count N] [--history N] | muc-send ROOM TEXT [--nick N] |\n"
+            "          roster | block JID | unblock JID\n"
             "The JID may also come from XMPP_JID, the password from --password-env or a file.\n");
 }
 
@@ -427,6 +430,53 @@ static int send_query(struct cli *c, const char *to, const char *elem, const cha
     }
     xmpp_stanza_unref(iq);
     return XMPP_OK;
+}
+
+/* ---- roster, block, unblock (RFC 6121 roster, XEP-0191): the roster
+ * prints one JSON object per contact; block and unblock end when the
+ * server confirmed (exit 0) or refused (exit 1). */
+static void on_roster(xmpp_session *s, xmpp_iq_status status, int unchanged, void *ud) {
+    struct cli *c = ud;
+    size_t i, g;
+    (void)unchanged;
+    if (status != XMPP_IQ_RESULT) {
+        /* errors, timeouts and cancellation as for any request */
+        on_iq(s, status, NULL, c);
+        return;
+    }
+    for (i = 0; i < xmpp_roster_count(s); i++) {
+        const xmpp_roster_item *it = xmpp_roster_item_at(s, i);
+        putchar('{');
+        json_field("jid", xmpp_roster_item_jid(it), 1);
+        json_field("name", xmpp_roster_item_name(it), 0);
+        json_field("subscription",
+                   xmpp_roster_subscription_name(xmpp_roster_item_subscription(it)), 0);
+        json_field("ask", xmpp_roster_item_ask(it) ? "subscribe" : NULL, 0);
+        fputs(", \"groups\": [", stdout);
+        for (g = 0; g < xmpp_roster_item_group_count(it); g++) {
+            if (g)
+                fputs(", ", stdout);
+            json_str(xmpp_roster_item_group_at(it, g));
+        }
+        fputs("]}\n", stdout);
+    }
+    fflush(stdout);
+    c->done = 1;
+    c->exit_code = EX_OK;
+}
+
+static int do_roster_command(struct cli *c, xmpp_session *s) {
+    int rc;
+    if (strcmp(c->command, "roster") == 0) {
+        if ((rc = xmpp_session_enable_plugin(s, "roster")) != XMPP_OK)
+            return rc;
+        return xmpp_roster_fetch(s, 0, on_roster, c);
+    }
+    if ((rc = xmpp_session_enable_plugin(s, "blocking")) != XMPP_OK)
+        return rc;
+    if (strcmp(c->command, "block") == 0)
+        return xmpp_blocking_block(s, (const char *const *)c->args, 1, 0, on_iq, c);
+    return xmpp_blocking_unblock(s, (const char *const *)c->args, 1, 0, on_iq, c);
 }
 
 /* ---- send: every message is tracked; the command ends when each one is
@@ -997,6 +1047,9 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
         rc = send_query(c, c->args[0], "query", "http://jabber.org/protocol/disco#info");
     } else if (strncmp(c->command, "muc-", 4) == 0) {
         rc = muc_cli_ready(c, first);
+    } else if (strcmp(c->command, "roster") == 0 || strcmp(c->command, "block") == 0 ||
+               strcmp(c->command, "unblock") == 0) {
+        rc = first ? do_roster_command(c, s) : XMPP_OK;
     } else if (strcmp(c->command, "upload") == 0 && first) {
         rc = xmpp_upload_discover(s, 0, upl_service, c);
     }
@@ -1325,6 +1378,10 @@ int main(int argc, char **argv) {
             die(EX_USAGE, "usage: %s JID", c.command);
     } else if (strcmp(c.command, "muc-join") == 0 || strcmp(c.command, "muc-send") == 0) {
         muc_cli_args(&c);
+    } else if (strcmp(c.command, "roster") == 0 || strcmp(c.command, "block") == 0 ||
+               strcmp(c.command, "unblock") == 0) {
+        if (c.nargs != (strcmp(c.command, "roster") == 0 ? 0 : 1))
+            die(EX_USAGE, "usage: roster | block JID | unblock JID");
     } else {
         usage();
         die(EX_USAGE, "unknown command %s", c.command);

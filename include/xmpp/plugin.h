@@ -17,6 +17,11 @@
  *    operating system is not revealed unless set;
  *  - "muc": XEP-0045 multi-user chat with XEP-0249 invitations and
  *    XEP-0410 self-ping (xmpp/xep/muc.h).
+ *  - "roster": the RFC 6121 roster in memory, versioning, checked pushes
+ *    (xmpp/xep/roster.h);
+ *  - "presence": subscription requests and contacts' resources
+ *    (xmpp/xep/presence.h);
+ *  - "blocking": the XEP-0191 block list (xmpp/xep/blocking.h).
  *  - "pubsub": XEP-0060 requests and sender-checked notifications,
  *    XEP-0163 +notify interests, XEP-0223 private publishing (needs
  *    "disco"), xmpp/xep/pubsub.h; XEP-0049 private storage needs no

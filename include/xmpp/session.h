@@ -763,6 +763,19 @@ XMPP_EXTERN int xmpp_session_sm_import(xmpp_session *s, const char *data, size_t
  */
 XMPP_EXTERN int xmpp_session_set_active(xmpp_session *s, int active);
 
+/**
+ * Whether the stream features received after authentication (the last
+ * ones, on this or an earlier stream of the session) hold a child element
+ * with this name and namespace, e.g. "ver" in urn:xmpp:features:rosterver
+ * (RFC 6121 §2.6.1) for roster versioning.
+ * @param s the session.
+ * @param name the element name.
+ * @param ns the namespace, or NULL for any.
+ * @return 1 when offered, 0 otherwise (also before authentication).
+ */
+XMPP_EXTERN int xmpp_session_feature_offered(const xmpp_session *s, const char *name,
+                                             const char *ns);
+
 /** Whether the current stream offers client state indication (XEP-0352). */
 XMPP_EXTERN int xmpp_session_csi_supported(const xmpp_session *s);
 

@@ -53,6 +53,9 @@ static const xmpp_plugin_desc *const builtins[] = {
     &xmpp__plugin_carbons,
     &xmpp__plugin_mam,
     &xmpp__plugin_muc,
+    &xmpp__plugin_roster,
+    &xmpp__plugin_presence,
+    &xmpp__plugin_blocking,
 };
 
 static int name_ok(const char *n) {

@@ -620,7 +620,16 @@ void xmpp__neg_read_features(xmpp_session *s, const xmpp_stanza *st) {
     if (s->authenticated) {
         s->sm.offered = xmpp_stanza_child(st, "sm", XMPP_NS_SM) != NULL;
         s->csi_offered = xmpp_stanza_child(st, "csi", XMPP_NS_CSI) != NULL;
+        /* kept (a reference, no copy) for xmpp_session_feature_offered() */
+        xmpp_stanza_unref(s->auth_features);
+        s->auth_features = xmpp_stanza_ref((xmpp_stanza *)st);
     }
+}
+
+void xmpp__neg_login(xmpp_session *s, const xmpp_stanza *st) {
+    /* XEP-0388 when offered (and not forbidden), else RFC 6120 */
+    if (!xmpp__sasl2_start(s, st))
+        start_sasl(s, st);
 }
 
 static void features(xmpp_session *s, const xmpp_stanza *st) {
@@ -642,9 +651,10 @@ static void features(xmpp_session *s, const xmpp_stanza *st) {
                   "continuing WITHOUT TLS: plaintext explicitly allowed");
     }
     if (!s->authenticated) {
-        /* XEP-0388 when offered (and not forbidden), else RFC 6120 */
-        if (!xmpp__sasl2_start(s, st))
-            start_sasl(s, st);
+        /* XEP-0077: registering the account first, when asked */
+        if (s->o.reg_cb != NULL && xmpp__register_start(s, st))
+            return;
+        xmpp__neg_login(s, st);
         return;
     }
     /* bound (or resumed) inside SASL2: the features after <success/>
@@ -737,6 +747,9 @@ void xmpp__neg_stanza(xmpp_session *s, xmpp_stanza *st) {
         xmpp__session_fail(s, XMPP_CAUSE_TLS, XMPP_SC_NONE,
                            is(st, "failure", XMPP_NS_TLS) ? "server refused STARTTLS"
                                                           : "unexpected answer to STARTTLS");
+        return;
+    case STEP_REGISTER:
+        xmpp__register_stanza(s, st);
         return;
     case STEP_SASL:
         sasl_stanza(s, st);

@@ -120,6 +120,8 @@ void xmpp__options_clear(struct xmpp_session_options *o) {
     xmpp__free(o->ctx, o->ua_software);
     xmpp__free(o->ctx, o->ua_device);
     wipe_free(o->ctx, o->fast_token);
+    xmpp__free(o->ctx, o->reg_email);
+    o->reg_email = NULL;
     xmpp__plugin_opts_free(o->ctx, o->plugins);
     o->plugins = NULL;
     o->jid = o->password = o->tls_name = NULL;
@@ -397,6 +399,20 @@ int xmpp_session_options_set_fast_token(xmpp_session_options *o, const char *mec
     return XMPP_OK;
 }
 
+int xmpp_session_options_set_register(xmpp_session_options *o, const char *email,
+                                      xmpp_register_result_fn cb, void *user_data) {
+    char *e = NULL;
+    if (o == NULL)
+        return XMPP_ERR_INVALID;
+    if (email && (e = xmpp__strdup(o->ctx, email)) == NULL)
+        return XMPP_ERR_NOMEM;
+    xmpp__free(o->ctx, o->reg_email);
+    o->reg_email = e;
+    o->reg_cb = cb;
+    o->reg_ud = user_data;
+    return XMPP_OK;
+}
+
 /* Deep copy into the session. */
 int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_options *src);
 int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_options *src) {
@@ -408,7 +424,9 @@ int xmpp__options_copy(struct xmpp_session_options *dst, const xmpp_session_opti
     dst->mechs = NULL;
     dst->nmechs = 0;
     dst->plugins = NULL;
-    if (xmpp__plugin_opts_copy(src->ctx, &dst->plugins, src->plugins) != XMPP_OK ||
+    dst->reg_email = NULL;
+    if ((src->reg_email && (dst->reg_email = xmpp__strdup(src->ctx, src->reg_email)) == NULL) ||
+        xmpp__plugin_opts_copy(src->ctx, &dst->plugins, src->plugins) != XMPP_OK ||
         copy_mechs(dst, (const char *const *)src->mechs, src->nmechs) != XMPP_OK ||
         (src->jid && (dst->jid = xmpp__strdup(src->ctx, src->jid)) == NULL) ||
         (src->password && (dst->password = xmpp__strdup(src->ctx, src->password)) == NULL) ||

@@ -152,6 +152,8 @@ void xmpp_session_free(xmpp_session *s) {
     xmpp__neg_free(s);
     xmpp__zlib_free(s->z);
     xmpp_stanza_unref(s->post_auth_features);
+    xmpp_stanza_unref(s->auth_features);
+    xmpp_stanza_unref(s->reg_features);
     xmpp__sasl2_free(s);
     xmpp__wsm_free(s);
     xmpp_xml_parser_free(s->parser);
@@ -833,6 +835,12 @@ int xmpp_session_set_active(xmpp_session *s, int active) {
 
 int xmpp_session_csi_supported(const xmpp_session *s) {
     return s != NULL && s->csi_offered;
+}
+
+int xmpp_session_feature_offered(const xmpp_session *s, const char *name, const char *ns) {
+    if (s == NULL || name == NULL || s->auth_features == NULL)
+        return 0;
+    return xmpp_stanza_child(s->auth_features, name, ns) != NULL;
 }
 
 int xmpp_session_server_limits(const xmpp_session *s, size_t *max_bytes, unsigned *idle_seconds) {

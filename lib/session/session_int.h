@@ -6,6 +6,7 @@
 
 #include <xmpp/jid.h>
 #include <xmpp/session.h>
+#include <xmpp/xep/register.h>
 
 #include "core/buf.h"
 #include "xml/parser.h"
@@ -47,6 +48,9 @@ struct xmpp_session_options {
     char *tls_name;
     unsigned neg_ms, iq_ms, ka_idle_ms, ka_timeout_ms;
     size_t max_stanza, max_depth, send_limit;
+    xmpp_register_result_fn reg_cb; /* XEP-0077 before login (lib/session/register.c) */
+    void *reg_ud;
+    char *reg_email;
     xmpp_ready_fn on_ready;
     xmpp_closed_fn on_closed;
     void *user_data;
@@ -79,6 +83,7 @@ typedef enum {
     STEP_FEATURES,     /* waiting for <stream:features> */
     STEP_PROCEED,      /* <starttls/> sent */
     STEP_TLS,          /* STARTTLS handshake */
+    STEP_REGISTER,     /* XEP-0077 registration IQ sent, before SASL */
     STEP_SASL,         /* <auth/> sent */
     STEP_COMPRESS,     /* XEP-0138 <compress/> sent */
     STEP_SASL2,        /* XEP-0388 <authenticate/> sent */
@@ -240,6 +245,9 @@ struct xmpp_session {
     struct xmpp__zlib *z;      /* active on this stream */
     int start_compress;        /* <compressed/> seen: restart compressed after this feed */
     xmpp_stanza *post_auth_features; /* kept while <compress/> is pending */
+    xmpp_stanza *auth_features;      /* the last features after authentication */
+    xmpp_stanza *reg_features;       /* the features to log in with after registering */
+    char reg_id[24];
     /* the driver's hook: output was queued from outside any session call */
     void (*out_hook)(void *ud);
     void *out_hook_ud;
@@ -256,6 +264,12 @@ int xmpp__session_write_stanza(xmpp_session *s, const xmpp_stanza *st, size_t *b
 void xmpp__session_fail(xmpp_session *s, xmpp_disconnect_cause cause,
                         xmpp_stream_condition cond, const char *text);
 void xmpp__session_end(xmpp_session *s, xmpp_disconnect_cause cause);
+/* Authentication from the features after TLS (SASL2 or RFC 6120 SASL). */
+void xmpp__neg_login(xmpp_session *s, const xmpp_stanza *features);
+/* XEP-0077 before login (lib/session/register.c): start (1 when the step
+ * is taken), the reply, and the release of its state. */
+int xmpp__register_start(xmpp_session *s, const xmpp_stanza *features);
+void xmpp__register_stanza(xmpp_session *s, xmpp_stanza *st);
 
 /* session.c, for websocket.c: below the framing (TLS or the transport),
  * and the parser's input */
