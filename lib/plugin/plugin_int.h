@@ -31,5 +31,16 @@ extern const xmpp_plugin_desc xmpp__plugin_disco;
 extern const xmpp_plugin_desc xmpp__plugin_caps;
 extern const xmpp_plugin_desc xmpp__plugin_ping;
 extern const xmpp_plugin_desc xmpp__plugin_version;
+extern const xmpp_plugin_desc xmpp__plugin_receipts;
+extern const xmpp_plugin_desc xmpp__plugin_chatstates;
+extern const xmpp_plugin_desc xmpp__plugin_correction;
+extern const xmpp_plugin_desc xmpp__plugin_markers;
+extern const xmpp_plugin_desc xmpp__plugin_retraction;
+extern const xmpp_plugin_desc xmpp__plugin_reactions;
+extern const xmpp_plugin_desc xmpp__plugin_replies;
+extern const xmpp_plugin_desc xmpp__plugin_im;
+extern const xmpp_plugin_desc xmpp__plugin_time;
+extern const xmpp_plugin_desc xmpp__plugin_last;
+extern const xmpp_plugin_desc xmpp__plugin_vcard;
 
 #endif

@@ -22,7 +22,12 @@ struct xmpp__plugins {
 };
 
 static const xmpp_plugin_desc *const builtins[] = {
-    &xmpp__plugin_disco, &xmpp__plugin_caps, &xmpp__plugin_ping, &xmpp__plugin_version};
+    &xmpp__plugin_disco, &xmpp__plugin_caps, &xmpp__plugin_ping, &xmpp__plugin_version,
+    /* instant messaging (lib/xep/receipts.c, im.c, time.c, last.c, vcard.c) */
+    &xmpp__plugin_receipts, &xmpp__plugin_chatstates, &xmpp__plugin_correction,
+    &xmpp__plugin_markers, &xmpp__plugin_retraction, &xmpp__plugin_reactions,
+    &xmpp__plugin_replies, &xmpp__plugin_im, &xmpp__plugin_time, &xmpp__plugin_last,
+    &xmpp__plugin_vcard};
 
 static int name_ok(const char *n) {
     size_t i;
