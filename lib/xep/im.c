@@ -237,30 +237,35 @@ static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp) {
 int xmpp_reaction_valid(const char *reaction) {
     const unsigned char *p = (const unsigned char *)reaction;
     size_t n = reaction ? strlen(reaction) : 0, k, cps = 0;
-    int wide = 0;
+    int wide = 0, keycap = 0; /* keycap: 1 after a base, 2 after base + U+FE0F */
     uint32_t c;
     if (n == 0 || n > XMPP_REACTION_MAX_BYTES)
         return 0;
     while (n) {
         if ((k = utf8_next(p, n, &c)) == 0 || ++cps > 16)
             return 0;
+        if (keycap && c != 0x20E3 && !(keycap == 1 && c == 0xFE0F))
+            return 0; /* an ASCII base must become a keycap */
         if (c < 0x80) {
             if (!((c >= '0' && c <= '9') || c == '#' || c == '*'))
                 return 0;
+            keycap = 1;
         } else if (c < 0xA0 || c == 0xAD || (c >= 0x2000 && c <= 0x200C) ||
                    (c >= 0x200E && c <= 0x206F) || c == 0x3000 || c == 0xFEFF ||
                    (c >= 0xFFF0 && c <= 0xFFFF) || (c >= 0xE000 && c <= 0xF8FF)) {
             return 0; /* controls, spaces, format characters, private use */
+        } else if (c == 0xFE0F && keycap == 1) {
+            keycap = 2;
+        } else if (c == 0x20E3 && keycap) {
+            keycap = 0;
+            wide = 1; /* keycap sequence */
         } else if (c != 0x200D && c != 0xFE0E && c != 0xFE0F && c != 0x20E3) {
             wide = 1;
         }
         p += k;
         n -= k;
     }
-    /* a keycap (digit + U+FE0F + U+20E3) has no other non-ASCII part */
-    if (!wide && cps >= 2 && c == 0x20E3)
-        wide = 1;
-    return wide;
+    return wide && !keycap;
 }
 
 int xmpp_reactions_add(xmpp_stanza *msg, const char *id, const char *const *reactions,

@@ -283,6 +283,7 @@ int xmpp_vcard_publish(xmpp_session *s, const xmpp_vcard *vcard, unsigned timeou
     xmpp_ctx *ctx = xmpp_session_ctx(s);
     xmpp_stanza *iq = NULL, *v = NULL, *e = NULL, *ph = NULL;
     char id[32], *b64 = NULL;
+    size_t b64len = 0;
     int rc;
     if (s == NULL || vcard == NULL || (vcard->photo && vcard->photo_type == NULL) ||
         (vcard->photo == NULL && vcard->photo_len) ||
@@ -291,7 +292,7 @@ int xmpp_vcard_publish(xmpp_session *s, const xmpp_vcard *vcard, unsigned timeou
     if (vcard->photo && vcard->photo_len > XMPP_VCARD_MAX_PHOTO)
         return XMPP_ERR_LIMIT;
     if (vcard->photo &&
-        (rc = xmpp__b64_encode_alloc(ctx, vcard->photo, vcard->photo_len, &b64, NULL)) != XMPP_OK)
+        (rc = xmpp__b64_encode_alloc(ctx, vcard->photo, vcard->photo_len, &b64, &b64len)) != XMPP_OK)
         return rc;
     /* XEP-0054 §3.2: a set without 'to' stores the own vCard */
     if ((rc = xmpp_iq_new(&iq, ctx, "set", NULL, id)) == XMPP_OK &&
@@ -307,7 +308,7 @@ int xmpp_vcard_publish(xmpp_session *s, const xmpp_vcard *vcard, unsigned timeou
             (rc = add_field(ph, "TYPE", vcard->photo_type)) == XMPP_OK) {
             xmpp_stanza *bv = NULL;
             if ((rc = xmpp_stanza_add_child_new(ph, "BINVAL", NULL, &bv)) == XMPP_OK)
-                rc = xmpp_stanza_add_text(bv, b64, strlen(b64));
+                rc = xmpp_stanza_add_text(bv, b64, b64len);
         }
     }
     xmpp_free(ctx, b64);
