@@ -14,7 +14,17 @@
  *  - "ping": answers XEP-0199 pings; requests in xmpp/xep/ping.h;
  *  - "version": answers XEP-0092 software version queries with the name
  *    and version set by the application (xmpp/xep/version.h); the
- *    operating system is not revealed unless set.
+ *    operating system is not revealed unless set;
+ *  - "receipts": XEP-0184 receipts, answered and awaited
+ *    (xmpp/xep/receipts.h);
+ *  - "chatstates", "correction", "markers", "retraction", "reactions",
+ *    "replies": advertise XEP-0085, 0308, 0333, 0424, 0444, 0461 (builders
+ *    and parsers in xmpp/xep/im.h); "im" enables all six;
+ *  - "time": answers XEP-0202 entity time (xmpp/xep/time.h);
+ *  - "last": answers XEP-0012 last activity once the idle time is set
+ *    (xmpp/xep/last.h);
+ *  - "vcard": advertises vcard-temp, reports XEP-0153 avatar hashes
+ *    (xmpp/xep/vcard.h).
  *
  * Without any plugin the session answers every IQ request it does not
  * handle with service-unavailable (RFC 6120 §8.4), as before.
