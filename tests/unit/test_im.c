@@ -959,6 +959,45 @@ static void test_vcard(void **state) {
     fix_free(f);
 }
 
+/* ---- allocation failures: every builder and parser, failing each
+ * allocation in turn, returns an error and leaks nothing */
+static int markup_scenario(xmpp_ctx *ctx, void *arg) {
+    static const char *const two[] = {"\xF0\x9F\x91\x8D", "\xE2\x9D\xA4\xEF\xB8\x8F"};
+    xmpp_stanza *m = NULL;
+    xmpp_reactions rx;
+    xmpp_reply rp;
+    char *body = NULL, hex[41];
+    int rc;
+    (void)arg;
+    if ((rc = xmpp_message_new(&m, ctx, "chat", "bob@example.com", "m1", "hello")) != XMPP_OK)
+        return rc;
+    if ((rc = xmpp_chatstate_add(m, XMPP_CHATSTATE_COMPOSING)) != XMPP_OK ||
+        (rc = xmpp_correction_add(m, "old")) != XMPP_OK ||
+        (rc = xmpp_marker_add_markable(m)) != XMPP_OK ||
+        (rc = xmpp_marker_add(m, XMPP_MARKER_RECEIVED, "m0")) != XMPP_OK ||
+        (rc = xmpp_reactions_add(m, "m0", two, 2)) != XMPP_OK ||
+        (rc = xmpp_reply_add(m, "bob@example.com/x", "q1", "quoted\ntext")) != XMPP_OK ||
+        (rc = xmpp_retraction_add(m, "m0")) != XMPP_OK ||
+        (rc = xmpp_reactions_get(m, &rx)) != XMPP_OK || (rc = xmpp_reply_get(m, &rp)) != XMPP_OK ||
+        (rc = xmpp_fallback_strip(m, XMPP_NS_REPLY, &body)) != XMPP_OK) {
+        xmpp_stanza_unref(m);
+        return rc;
+    }
+    xmpp_free(ctx, body);
+    xmpp_stanza_unref(m);
+    if ((rc = xmpp_presence_new(&m, ctx, NULL, NULL, NULL)) != XMPP_OK)
+        return rc;
+    if ((rc = xmpp_vcard_photo_hash((const unsigned char *)"x", 1, hex, sizeof(hex))) == XMPP_OK)
+        rc = xmpp_vcard_update_add(m, hex);
+    xmpp_stanza_unref(m);
+    return rc;
+}
+
+static void test_markup_torture(void **state) {
+    (void)state;
+    assert_true(th_torture(markup_scenario, NULL) > 10);
+}
+
 /* ---- disco: the features of the enabled plugins */
 static void test_disco_features(void **state) {
     struct fix *f = login_all();
@@ -992,6 +1031,7 @@ int main(void) {
         cmocka_unit_test(test_receipts_request), cmocka_unit_test(test_markup_build),
         cmocka_unit_test(test_markup_hostile), cmocka_unit_test(test_time_last),
         cmocka_unit_test(test_vcard),          cmocka_unit_test(test_disco_features),
+        cmocka_unit_test(test_markup_torture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

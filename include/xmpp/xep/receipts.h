@@ -8,6 +8,12 @@
  * and messages from the own account (XEP-0184 §5.4, §8). It also sends
  * messages with a receipt request and reports each receipt, accepted only
  * from the JID the message went to (for a bare JID: any resource of it).
+ *
+ * The plugin's message handler is registered for every message (no
+ * namespace, no type) when the plugin is enabled and lets the stanza go
+ * on to later handlers; an application handler registered for a more
+ * specific key (e.g. type "chat") that returns 1 runs first and hides the
+ * message from it.
  */
 #ifndef XMPP_XEP_RECEIPTS_H
 #define XMPP_XEP_RECEIPTS_H
