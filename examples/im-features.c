@@ -35,16 +35,15 @@ static void on_time(xmpp_session *s, xmpp_iq_status status, int err, const xmpp_
     (void)reply;
     (void)ud;
     if (t)
-        printf("server time: %lld s since 1970 (UTC%+d min)\n", (long long)t->utc,
-               t->tzo_minutes);
+        printf("server time: %lld s since 1970 (UTC%+d min)\n", (long long)t->utc, t->tzo_minutes);
     else
         printf("server time: no answer (status %d, %s)\n", (int)status, xmpp_strerror(err));
     *(int *)ud = t != NULL;
     pending--;
 }
 
-static void on_last(xmpp_session *s, xmpp_iq_status status, int err, long seconds,
-                    const char *text, xmpp_stanza *reply, void *ud) {
+static void on_last(xmpp_session *s, xmpp_iq_status status, int err, long seconds, const char *text,
+                    xmpp_stanza *reply, void *ud) {
     (void)s;
     (void)text;
     (void)reply;

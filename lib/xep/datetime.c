@@ -21,7 +21,9 @@ static int digits(const char *s, size_t n, int *out) {
     return 1;
 }
 
-static int leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int leap(int y) {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int mdays(int y, int m) {
     static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -69,8 +71,8 @@ int xmpp__tzo_parse(const char *s, int *tzo_min) {
         *tzo_min = 0;
         return XMPP_OK;
     }
-    if ((s[0] != '+' && s[0] != '-') || strlen(s) != 6 || !digits(s + 1, 2, &h) ||
-        s[3] != ':' || !digits(s + 4, 2, &m) || h > 23 || m > 59)
+    if ((s[0] != '+' && s[0] != '-') || strlen(s) != 6 || !digits(s + 1, 2, &h) || s[3] != ':' ||
+        !digits(s + 4, 2, &m) || h > 23 || m > 59)
         return XMPP_ERR_INVALID;
     *tzo_min = (s[0] == '-' ? -1 : 1) * (h * 60 + m);
     return XMPP_OK;
@@ -91,9 +93,9 @@ int xmpp__datetime_parse(const char *s, int64_t *unix_secs, uint32_t *usec, int 
     if (s == NULL || unix_secs == NULL || strlen(s) < 20)
         return XMPP_ERR_INVALID;
     /* XEP-0082 §3.2: CCYY-MM-DDThh:mm:ss[.sss]TZD */
-    if (!parse_date(s, &y, &mo, &d) || s[10] != 'T' || !digits(s + 11, 2, &h) ||
-        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec) ||
-        h > 23 || mi > 59 || sec > 59)
+    if (!parse_date(s, &y, &mo, &d) || s[10] != 'T' || !digits(s + 11, 2, &h) || s[13] != ':' ||
+        !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec) || h > 23 || mi > 59 ||
+        sec > 59)
         return XMPP_ERR_INVALID;
     p = s + 19;
     if (*p == '.') {
@@ -110,8 +112,8 @@ int xmpp__datetime_parse(const char *s, int64_t *unix_secs, uint32_t *usec, int 
     }
     if (xmpp__tzo_parse(p, &tzo) != XMPP_OK)
         return XMPP_ERR_INVALID;
-    *unix_secs = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + sec -
-                 (int64_t)tzo * 60;
+    *unix_secs =
+        days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + sec - (int64_t)tzo * 60;
     if (usec)
         *usec = frac;
     if (tzo_min)
@@ -123,8 +125,8 @@ int xmpp__datetime_format(int64_t unix_secs, uint32_t usec, char *buf, size_t si
     int64_t days, rem;
     int y, m, d, n;
     /* 0001-01-01 .. 9999-12-31 */
-    if (buf == NULL || size < XMPP__DATETIME_MAX || usec >= 1000000 ||
-        unix_secs < -62135596800LL || unix_secs > 253402300799LL)
+    if (buf == NULL || size < XMPP__DATETIME_MAX || usec >= 1000000 || unix_secs < -62135596800LL ||
+        unix_secs > 253402300799LL)
         return XMPP_ERR_INVALID;
     days = unix_secs >= 0 ? unix_secs / 86400 : -((-unix_secs + 86399) / 86400);
     rem = unix_secs - days * 86400;

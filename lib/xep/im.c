@@ -26,8 +26,7 @@ static int id_ok(const char *id) {
 }
 
 /* The only child named @p name in @p ns: 1 found, 0 none, -1 several. */
-static int only_child(const xmpp_stanza *msg, const char *name, const char *ns,
-                      xmpp_stanza **out) {
+static int only_child(const xmpp_stanza *msg, const char *name, const char *ns, xmpp_stanza **out) {
     xmpp_stanza *c = xmpp_stanza_child(msg, name, ns);
     *out = c;
     if (c == NULL)
@@ -268,8 +267,7 @@ int xmpp_reaction_valid(const char *reaction) {
     return wide && !keycap;
 }
 
-int xmpp_reactions_add(xmpp_stanza *msg, const char *id, const char *const *reactions,
-                       size_t n) {
+int xmpp_reactions_add(xmpp_stanza *msg, const char *id, const char *const *reactions, size_t n) {
     xmpp_stanza *rs = NULL, *r = NULL;
     size_t i, j;
     int rc;
@@ -536,8 +534,8 @@ static const char *const f_markers[] = {XMPP_NS_MARKERS, NULL};
 static const char *const f_retract[] = {XMPP_NS_RETRACT, NULL};
 static const char *const f_reactions[] = {XMPP_NS_REACTIONS, NULL};
 static const char *const f_replies[] = {XMPP_NS_REPLY, NULL};
-static const char *const im_deps[] = {"chatstates", "correction", "markers",
-                                      "retraction", "reactions",  "replies", NULL};
+static const char *const im_deps[] = {"chatstates", "correction", "markers", "retraction",
+                                      "reactions",  "replies",    NULL};
 
 const xmpp_plugin_desc xmpp__plugin_chatstates = {
     XMPP_PLUGIN_ABI_VERSION, "chatstates", NULL, f_chatstates, NULL, 0, NULL, NULL, NULL};

@@ -73,8 +73,7 @@ static void last_detach(xmpp_session *s, void *state, void *ud) {
 static const char *const last_features[] = {XMPP_NS_LAST, NULL};
 
 const xmpp_plugin_desc xmpp__plugin_last = {
-    XMPP_PLUGIN_ABI_VERSION, "last", NULL, last_features, NULL, 0, last_attach, last_detach,
-    NULL};
+    XMPP_PLUGIN_ABI_VERSION, "last", NULL, last_features, NULL, 0, last_attach, last_detach, NULL};
 
 int xmpp_last_set_idle_since(xmpp_session *s, int64_t idle_since) {
     struct last_state *ls = xmpp_session_plugin_state(s, "last");
@@ -138,8 +137,7 @@ int xmpp_last_request(xmpp_session *s, const char *to, unsigned timeout_ms, xmpp
     struct last_req *r;
     char id[32];
     int rc;
-    if (s == NULL || to == NULL || cb == NULL ||
-        xmpp_session_new_id(s, id, sizeof(id)) != XMPP_OK)
+    if (s == NULL || to == NULL || cb == NULL || xmpp_session_new_id(s, id, sizeof(id)) != XMPP_OK)
         return XMPP_ERR_INVALID;
     if ((rc = xmpp_iq_new(&iq, ctx, "get", to, id)) != XMPP_OK ||
         (rc = xmpp_stanza_add_child_new(iq, "query", XMPP_NS_LAST, NULL)) != XMPP_OK) {

@@ -153,7 +153,7 @@ static void receipts_detach(xmpp_session *s, void *state, void *ud) {
 static const char *const receipts_features[] = {XMPP_NS_RECEIPTS, NULL};
 
 const xmpp_plugin_desc xmpp__plugin_receipts = {
-    XMPP_PLUGIN_ABI_VERSION, "receipts", NULL, receipts_features, NULL, 0,
+    XMPP_PLUGIN_ABI_VERSION, "receipts",      NULL, receipts_features, NULL, 0,
     receipts_attach,         receipts_detach, NULL};
 
 int xmpp_receipts_set_callback(xmpp_session *s, xmpp_receipt_fn cb, void *user_data) {

@@ -90,8 +90,7 @@ static void time_detach(xmpp_session *s, void *state, void *ud) {
 static const char *const time_features[] = {XMPP_NS_TIME, NULL};
 
 const xmpp_plugin_desc xmpp__plugin_time = {
-    XMPP_PLUGIN_ABI_VERSION, "time", NULL, time_features, NULL, 0, time_attach, time_detach,
-    NULL};
+    XMPP_PLUGIN_ABI_VERSION, "time", NULL, time_features, NULL, 0, time_attach, time_detach, NULL};
 
 int xmpp_time_set_tzo(xmpp_session *s, int tzo_minutes) {
     struct time_state *ts = xmpp_session_plugin_state(s, "time");

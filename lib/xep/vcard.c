@@ -124,9 +124,15 @@ static void vcard_detach(xmpp_session *s, void *state, void *ud) {
 
 static const char *const vcard_features[] = {XMPP_NS_VCARD, NULL};
 
-const xmpp_plugin_desc xmpp__plugin_vcard = {
-    XMPP_PLUGIN_ABI_VERSION, "vcard", NULL, vcard_features, NULL, 0, vcard_attach, vcard_detach,
-    NULL};
+const xmpp_plugin_desc xmpp__plugin_vcard = {XMPP_PLUGIN_ABI_VERSION,
+                                             "vcard",
+                                             NULL,
+                                             vcard_features,
+                                             NULL,
+                                             0,
+                                             vcard_attach,
+                                             vcard_detach,
+                                             NULL};
 
 int xmpp_vcard_set_avatar_callback(xmpp_session *s, xmpp_vcard_avatar_fn cb, void *user_data) {
     struct vcard_state *vs = xmpp_session_plugin_state(s, "vcard");
@@ -145,8 +151,8 @@ struct vcard_req {
 
 /* The text of the first <name/> child of @p parent in vcard-temp; NULL
  * when absent. Returns XMPP_OK, XMPP_ERR_LIMIT or XMPP_ERR_NOMEM. */
-static int field(xmpp_ctx *ctx, const xmpp_stanza *parent, const char *name, size_t max,
-                 char **out, size_t *len) {
+static int field(xmpp_ctx *ctx, const xmpp_stanza *parent, const char *name, size_t max, char **out,
+                 size_t *len) {
     xmpp_stanza *c = parent ? xmpp_stanza_child(parent, name, XMPP_NS_VCARD) : NULL;
     char *t = NULL;
     size_t n = 0;
@@ -278,8 +284,8 @@ static int add_field(xmpp_stanza *parent, const char *name, const char *text) {
     return xmpp_stanza_add_text(c, text, n);
 }
 
-int xmpp_vcard_publish(xmpp_session *s, const xmpp_vcard *vcard, unsigned timeout_ms,
-                       xmpp_iq_fn cb, void *user_data) {
+int xmpp_vcard_publish(xmpp_session *s, const xmpp_vcard *vcard, unsigned timeout_ms, xmpp_iq_fn cb,
+                       void *user_data) {
     xmpp_ctx *ctx = xmpp_session_ctx(s);
     xmpp_stanza *iq = NULL, *v = NULL, *e = NULL, *ph = NULL;
     char id[32], *b64 = NULL;
@@ -291,8 +297,8 @@ int xmpp_vcard_publish(xmpp_session *s, const xmpp_vcard *vcard, unsigned timeou
         return XMPP_ERR_INVALID;
     if (vcard->photo && vcard->photo_len > XMPP_VCARD_MAX_PHOTO)
         return XMPP_ERR_LIMIT;
-    if (vcard->photo &&
-        (rc = xmpp__b64_encode_alloc(ctx, vcard->photo, vcard->photo_len, &b64, &b64len)) != XMPP_OK)
+    if (vcard->photo && (rc = xmpp__b64_encode_alloc(ctx, vcard->photo, vcard->photo_len, &b64,
+                                                     &b64len)) != XMPP_OK)
         return rc;
     /* XEP-0054 §3.2: a set without 'to' stores the own vCard */
     if ((rc = xmpp_iq_new(&iq, ctx, "set", NULL, id)) == XMPP_OK &&

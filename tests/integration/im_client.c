@@ -125,11 +125,10 @@ static void make_client(xmpp_ctx *ctx, xmpp_tls_config *cfg, const char *host, u
             goto fail;
     if ((rc = xmpp_client_new(&p->c, ctx, o)) != XMPP_OK ||
         (rc = xmpp_client_set_server(p->c, host, port)) != XMPP_OK ||
-        (rc = xmpp_session_add_handler(xmpp_client_session(p->c), "message", NULL, NULL,
-                                       on_message, p, NULL)) != XMPP_OK ||
+        (rc = xmpp_session_add_handler(xmpp_client_session(p->c), "message", NULL, NULL, on_message,
+                                       p, NULL)) != XMPP_OK ||
         (rc = xmpp_receipts_set_callback(xmpp_client_session(p->c), on_receipt, p)) != XMPP_OK ||
-        (rc = xmpp_vcard_set_avatar_callback(xmpp_client_session(p->c), on_avatar, p)) !=
-            XMPP_OK)
+        (rc = xmpp_vcard_set_avatar_callback(xmpp_client_session(p->c), on_avatar, p)) != XMPP_OK)
         goto fail;
     xmpp_session_options_free(o);
     return;
@@ -138,8 +137,12 @@ fail:
     exit(1);
 }
 
-static xmpp_session *SA(void) { return xmpp_client_session(A.c); }
-static xmpp_session *SB(void) { return xmpp_client_session(B.c); }
+static xmpp_session *SA(void) {
+    return xmpp_client_session(A.c);
+}
+static xmpp_session *SB(void) {
+    return xmpp_client_session(B.c);
+}
 
 /* ---- request completions */
 struct done {
@@ -250,8 +253,8 @@ int main(int argc, char **argv) {
     const char *str;
     unsigned port;
     double t0;
-    static const unsigned char photo[] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13,
-                                          'I',  'H', 'D', 'R', 1,    2,    3,    4,    5};
+    static const unsigned char photo[] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0,
+                                          13,   'I', 'H', 'D', 'R',  1,    2,    3,    4, 5};
     static const char *const react[] = {"\xF0\x9F\x91\x8D", "\xF0\x9F\x8E\x89"};
     if (argc != 8) {
         fprintf(stderr, "usage: %s HOST PORT CAFILE JID_A PASSWORD_A JID_B PASSWORD_B\n", argv[0]);
@@ -321,8 +324,8 @@ int main(int argc, char **argv) {
         check(got && xmpp_correction_get(got, &rid) == XMPP_OK && strcmp(rid, "im-1") == 0,
               "XEP-0308: correction read back");
         check(got && xmpp_marker_is_markable(got), "XEP-0333: markable read back");
-        check(got && xmpp_reply_get(got, &rp) == XMPP_OK && strcmp(rp.id, "orig-1") == 0 &&
-                  rp.to && strcmp(rp.to, A.jid) == 0,
+        check(got && xmpp_reply_get(got, &rp) == XMPP_OK && strcmp(rp.id, "orig-1") == 0 && rp.to &&
+                  strcmp(rp.to, A.jid) == 0,
               "XEP-0461: reply reference read back");
         check(got && xmpp_fallback_strip(got, XMPP_NS_REPLY, &body) == XMPP_OK &&
                   strcmp(body, "I agree") == 0,

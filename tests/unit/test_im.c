@@ -33,14 +33,14 @@ static void (*g_setup)(xmpp_session_options *o);
 static struct fix *fix_new_opts(const char *jid, int plaintext,
                                 void (*setup)(xmpp_session_options *o));
 
-#define HDR                                                                                  \
-    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                             \
-    "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' "            \
+#define HDR                                                                                        \
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                                   \
+    "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' "                  \
     "version='1.0'>"
-#define FEAT_PLAIN                                                                           \
-    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                \
+#define FEAT_PLAIN                                                                                 \
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                       \
     "<mechanism>PLAIN</mechanism></mechanisms></stream:features>"
-#define FEAT_BIND                                                                            \
+#define FEAT_BIND                                                                                  \
     "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
 
 struct fix {
@@ -94,7 +94,8 @@ static void server(struct fix *f, const char *bytes) {
     pump(f);
 }
 
-static struct fix *fix_new_opts(const char *jid, int plaintext, void (*setup)(xmpp_session_options *o)) {
+static struct fix *fix_new_opts(const char *jid, int plaintext,
+                                void (*setup)(xmpp_session_options *o)) {
     static struct fix f;
     xmpp_session_options *o;
     memset(&f, 0, sizeof(f));
@@ -206,14 +207,28 @@ static void test_datetime(void **state) {
     assert_int_equal(xmpp__datetime_parse("2024-02-29T23:59:59Z", &t, NULL, NULL), XMPP_OK);
     assert_true(t == 1709251199);
     {
-        static const char *const bad[] = {
-            "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
-            "2024-00-01T00:00:00Z", "2024-01-32T00:00:00Z", "2024-01-01T24:00:00Z",
-            "2024-01-01T00:60:00Z", "2024-01-01T00:00:60Z", "2024-01-01 00:00:00Z",
-            "2024-01-01T00:00:00",  "2024-01-01T00:00:00z", "2024-01-01T00:00:00+0100",
-            "2024-01-01T00:00:00+24:00", "2024-01-01T00:00:00.Z", "2024-1-01T00:00:00Z",
-            "+2024-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "2024-01-01T00:00:00Z ",
-            "2024-01-01T00:00:00.1234567890Z", "2024-01-01T0a:00:00Z", "", "garbage"};
+        static const char *const bad[] = {"2023-02-29T00:00:00Z",
+                                          "1900-02-29T00:00:00Z",
+                                          "2024-13-01T00:00:00Z",
+                                          "2024-00-01T00:00:00Z",
+                                          "2024-01-32T00:00:00Z",
+                                          "2024-01-01T24:00:00Z",
+                                          "2024-01-01T00:60:00Z",
+                                          "2024-01-01T00:00:60Z",
+                                          "2024-01-01 00:00:00Z",
+                                          "2024-01-01T00:00:00",
+                                          "2024-01-01T00:00:00z",
+                                          "2024-01-01T00:00:00+0100",
+                                          "2024-01-01T00:00:00+24:00",
+                                          "2024-01-01T00:00:00.Z",
+                                          "2024-1-01T00:00:00Z",
+                                          "+2024-01-01T00:00:00Z",
+                                          "0000-01-01T00:00:00Z",
+                                          "2024-01-01T00:00:00Z ",
+                                          "2024-01-01T00:00:00.1234567890Z",
+                                          "2024-01-01T0a:00:00Z",
+                                          "",
+                                          "garbage"};
         size_t i;
         for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
             assert_int_equal(xmpp__datetime_parse(bad[i], &t, NULL, NULL), XMPP_ERR_INVALID);
@@ -314,25 +329,31 @@ static void test_receipts_request(void **state) {
     out_id(f, id, sizeof(id));
     take(f);
     /* from someone else, another resource, or with another id: ignored */
-    snprintf(buf, sizeof(buf), "<message from='eve@example.com/phone' id='r1'>"
-                               "<received xmlns='urn:xmpp:receipts' id='%s'/></message>", id);
+    snprintf(buf, sizeof(buf),
+             "<message from='eve@example.com/phone' id='r1'>"
+             "<received xmlns='urn:xmpp:receipts' id='%s'/></message>",
+             id);
     server(f, buf);
-    snprintf(buf, sizeof(buf), "<message from='bob@example.com/laptop' id='r2'>"
-                               "<received xmlns='urn:xmpp:receipts' id='%s'/></message>", id);
+    snprintf(buf, sizeof(buf),
+             "<message from='bob@example.com/laptop' id='r2'>"
+             "<received xmlns='urn:xmpp:receipts' id='%s'/></message>",
+             id);
     server(f, buf);
     server(f, "<message from='bob@example.com/phone' id='r3'>"
               "<received xmlns='urn:xmpp:receipts' id='other'/></message>");
     server(f, "<message from='bob@example.com/phone' id='r4'>"
               "<received xmlns='urn:xmpp:receipts'/></message>");
     assert_int_equal(r.calls, 0);
-    snprintf(buf, sizeof(buf), "<message from='bob@example.com/phone' id='r5'>"
-                               "<received xmlns='urn:xmpp:receipts' id='%s'/></message>", id);
+    snprintf(buf, sizeof(buf),
+             "<message from='bob@example.com/phone' id='r5'>"
+             "<received xmlns='urn:xmpp:receipts' id='%s'/></message>",
+             id);
     server(f, buf);
     assert_int_equal(r.calls, 1);
     assert_string_equal(r.id, id);
     assert_string_equal(r.from, "bob@example.com/phone");
     assert_int_equal(f->out_len, 0); /* a receipt is not answered */
-    server(f, buf); /* once only */
+    server(f, buf);                  /* once only */
     assert_int_equal(r.calls, 1);
     /* to a bare JID: any resource of it, nobody else */
     assert_int_equal(xmpp_message_new(&m, f->ctx, "chat", "bob@example.com", "b1", "hi"), XMPP_OK);
@@ -473,9 +494,9 @@ static void test_markup_build(void **state) {
     assert_false(xmpp_me_command(" /me x", NULL));
     assert_false(xmpp_me_command(NULL, NULL));
     /* reaction validation */
-    assert_true(xmpp_reaction_valid("\xF0\x9F\x91\x8D"));                     /* thumbs up */
-    assert_true(xmpp_reaction_valid("1\xEF\xB8\x8F\xE2\x83\xA3"));            /* keycap 1 */
-    assert_true(xmpp_reaction_valid("\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7"));     /* flag */
+    assert_true(xmpp_reaction_valid("\xF0\x9F\x91\x8D"));                 /* thumbs up */
+    assert_true(xmpp_reaction_valid("1\xEF\xB8\x8F\xE2\x83\xA3"));        /* keycap 1 */
+    assert_true(xmpp_reaction_valid("\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7")); /* flag */
     assert_true(xmpp_reaction_valid("\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB")); /* ZWJ */
     assert_false(xmpp_reaction_valid(""));
     assert_false(xmpp_reaction_valid("ok"));
@@ -483,10 +504,10 @@ static void test_markup_build(void **state) {
     assert_false(xmpp_reaction_valid("12\xF0\x9F\x91\x8D"));
     assert_false(xmpp_reaction_valid("1\xEF\xB8\x8F"));
     assert_false(xmpp_reaction_valid("\xF0\x9F\x91\x8D "));
-    assert_false(xmpp_reaction_valid("\xE2\x80\x8D"));            /* a lone joiner */
-    assert_false(xmpp_reaction_valid("\xC0\xAF"));                /* overlong */
-    assert_false(xmpp_reaction_valid("\xED\xA0\x80"));            /* surrogate */
-    assert_false(xmpp_reaction_valid("\xF0\x9F\x91"));            /* truncated */
+    assert_false(xmpp_reaction_valid("\xE2\x80\x8D"));                 /* a lone joiner */
+    assert_false(xmpp_reaction_valid("\xC0\xAF"));                     /* overlong */
+    assert_false(xmpp_reaction_valid("\xED\xA0\x80"));                 /* surrogate */
+    assert_false(xmpp_reaction_valid("\xF0\x9F\x91"));                 /* truncated */
     assert_false(xmpp_reaction_valid("\xE2\x80\xAE\xF0\x9F\x91\x8D")); /* bidi override */
     {
         char big[80];
@@ -578,8 +599,9 @@ static void test_markup_hostile(void **state) {
                     "xmlns='urn:xmpp:chat-markers:0'/></message>");
     assert_int_equal(xmpp_marker_get(m, &mk, &id), XMPP_ERR_INVALID);
     /* reactions: text that is no emoji, nested elements, duplicates */
-    m = recv_msg(f, "<message from='bob@example.com/a'><reactions id='m1' "
-                    "xmlns='urn:xmpp:reactions:0'><reaction>hello</reaction></reactions></message>");
+    m = recv_msg(f,
+                 "<message from='bob@example.com/a'><reactions id='m1' "
+                 "xmlns='urn:xmpp:reactions:0'><reaction>hello</reaction></reactions></message>");
     assert_int_equal(xmpp_reactions_get(m, &rx), XMPP_ERR_INVALID);
     m = recv_msg(f, "<message from='bob@example.com/a'><reactions id='m1' "
                     "xmlns='urn:xmpp:reactions:0'><reaction><b/></reaction></reactions></message>");
@@ -597,11 +619,12 @@ static void test_markup_hostile(void **state) {
     assert_int_equal(xmpp_reactions_get(m, &rx), XMPP_OK);
     assert_int_equal(rx.count, 0); /* all removed */
     /* 33 distinct reactions: over the limit */
-    o = (size_t)snprintf(big, sizeof(big), "<message from='bob@example.com/a'><reactions id='m1' "
-                                           "xmlns='urn:xmpp:reactions:0'>");
+    o = (size_t)snprintf(big, sizeof(big),
+                         "<message from='bob@example.com/a'><reactions id='m1' "
+                         "xmlns='urn:xmpp:reactions:0'>");
     for (i = 0; i < 33; i++)
-        o += (size_t)snprintf(big + o, sizeof(big) - o,
-                              "<reaction>\xF0\x9F\x98%c</reaction>", (char)(0x80 + i));
+        o += (size_t)snprintf(big + o, sizeof(big) - o, "<reaction>\xF0\x9F\x98%c</reaction>",
+                              (char)(0x80 + i));
     snprintf(big + o, sizeof(big) - o, "</reactions></message>");
     m = recv_msg(f, big);
     assert_int_equal(xmpp_reactions_get(m, &rx), XMPP_ERR_LIMIT);
@@ -609,7 +632,8 @@ static void test_markup_hostile(void **state) {
     m = recv_msg(f, "<message from='bob@example.com/a'><reply to='not a jid@@' id='x' "
                     "xmlns='urn:xmpp:reply:0'/></message>");
     assert_int_equal(xmpp_reply_get(m, &rp), XMPP_ERR_INVALID);
-    m = recv_msg(f, "<message from='bob@example.com/a'><reply xmlns='urn:xmpp:reply:0'/></message>");
+    m = recv_msg(f,
+                 "<message from='bob@example.com/a'><reply xmlns='urn:xmpp:reply:0'/></message>");
     assert_int_equal(xmpp_reply_get(m, &rp), XMPP_ERR_INVALID);
     m = recv_msg(f, "<message from='bob@example.com/a'><body>\xC3\xA9t\xC3\xA9 ok</body>"
                     "<reply id='x' xmlns='urn:xmpp:reply:0'/>"
@@ -621,15 +645,16 @@ static void test_markup_hostile(void **state) {
     assert_string_equal(body, "ok"); /* code points, not bytes */
     xmpp_free(f->ctx, body);
     {
-        static const char *const bad[] = {"start='0' end='99'", "start='3' end='1'",
-                                          "start='-1' end='2'", "start='0'",
+        static const char *const bad[] = {"start='0' end='99'",          "start='3' end='1'",
+                                          "start='-1' end='2'",          "start='0'",
                                           "start='0' end='99999999999'", "start='a' end='2'"};
         for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
             char xml[512];
             snprintf(xml, sizeof(xml),
                      "<message from='bob@example.com/a'><body>abcdef</body>"
                      "<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'>"
-                     "<body %s/></fallback></message>", bad[i]);
+                     "<body %s/></fallback></message>",
+                     bad[i]);
             m = recv_msg(f, xml);
             assert_int_equal(xmpp_fallback_strip(m, XMPP_NS_REPLY, &body), XMPP_ERR_INVALID);
         }
@@ -720,8 +745,9 @@ static void test_time_last(void **state) {
     /* requests: a good answer, a malformed one, one from the wrong sender */
     assert_int_equal(xmpp_time_request(f->s, "bob@example.com/x", 0, on_time, &ts), XMPP_OK);
     pump(f);
-    reply_to_out(f, "<iq type='result' id='%s' from='eve@example.com/x'><time "
-                    "xmlns='urn:xmpp:time'><tzo>Z</tzo><utc>2006-12-19T17:58:35Z</utc></time></iq>");
+    reply_to_out(f,
+                 "<iq type='result' id='%s' from='eve@example.com/x'><time "
+                 "xmlns='urn:xmpp:time'><tzo>Z</tzo><utc>2006-12-19T17:58:35Z</utc></time></iq>");
     assert_int_equal(ts.calls, 0);
     {
         char buf[512];
@@ -737,9 +763,11 @@ static void test_time_last(void **state) {
         while ((q = strstr(q, "id=\"")) != NULL)
             last = q++;
         snprintf(id, sizeof(id), "%.*s", (int)(strchr(last + 4, '"') - last - 4), last + 4);
-        snprintf(buf, sizeof(buf), "<iq type='result' id='%s' from='bob@example.com/x'><time "
-                                   "xmlns='urn:xmpp:time'><tzo>-06:00</tzo><utc>"
-                                   "2006-12-19T17:58:35Z</utc></time></iq>", id);
+        snprintf(buf, sizeof(buf),
+                 "<iq type='result' id='%s' from='bob@example.com/x'><time "
+                 "xmlns='urn:xmpp:time'><tzo>-06:00</tzo><utc>"
+                 "2006-12-19T17:58:35Z</utc></time></iq>",
+                 id);
         take(f);
         server(f, buf);
     }
@@ -755,19 +783,22 @@ static void test_time_last(void **state) {
     assert_int_equal(ts.err, XMPP_ERR_INVALID);
 
     /* last activity: refused until set */
-    server(f, "<iq type='get' id='l1' from='bob@example.com/x'><query xmlns='jabber:iq:last'/></iq>");
+    server(f,
+           "<iq type='get' id='l1' from='bob@example.com/x'><query xmlns='jabber:iq:last'/></iq>");
     assert_non_null(strstr(f->out, "type=\"error\""));
     assert_non_null(strstr(f->out, "<forbidden"));
     take(f);
     assert_int_equal(xmpp_last_set_idle_since(f->s, now - 120), XMPP_OK);
     assert_int_equal(xmpp_last_set_idle_since(f->s, -2), XMPP_ERR_INVALID);
-    server(f, "<iq type='get' id='l2' from='bob@example.com/x'><query xmlns='jabber:iq:last'/></iq>");
+    server(f,
+           "<iq type='get' id='l2' from='bob@example.com/x'><query xmlns='jabber:iq:last'/></iq>");
     p = strstr(f->out, "seconds=\"");
     assert_non_null(p);
     assert_true(atol(p + 9) >= 120 && atol(p + 9) < 130);
     take(f);
     assert_int_equal(xmpp_last_set_idle_since(f->s, -1), XMPP_OK);
-    server(f, "<iq type='get' id='l3' from='bob@example.com/x'><query xmlns='jabber:iq:last'/></iq>");
+    server(f,
+           "<iq type='get' id='l3' from='bob@example.com/x'><query xmlns='jabber:iq:last'/></iq>");
     assert_non_null(strstr(f->out, "<forbidden"));
     take(f);
     memset(&ts, 0, sizeof(ts));
@@ -899,8 +930,9 @@ static void test_vcard(void **state) {
         pump(f);
         q = strstr(q, "id=\"");
         snprintf(id, sizeof(id), "%.*s", (int)(strchr(q + 4, '"') - q - 4), q + 4);
-        i = (size_t)sprintf(big, "<iq type='result' id='%s' from='carol@example.com'><vCard "
-                                 "xmlns='vcard-temp'><FN>C</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>",
+        i = (size_t)sprintf(big,
+                            "<iq type='result' id='%s' from='carol@example.com'><vCard "
+                            "xmlns='vcard-temp'><FN>C</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>",
                             id);
         memset(big + i, 'A', n);
         strcpy(big + i + n, "</BINVAL></PHOTO></vCard></iq>");
@@ -916,7 +948,8 @@ static void test_vcard(void **state) {
     mine.email = "a@example.org";
     mine.photo = png;
     mine.photo_len = sizeof(png);
-    assert_int_equal(xmpp_vcard_publish(f->s, &mine, 0, NULL, NULL), XMPP_ERR_INVALID); /* no type */
+    assert_int_equal(xmpp_vcard_publish(f->s, &mine, 0, NULL, NULL),
+                     XMPP_ERR_INVALID); /* no type */
     mine.photo_type = "image/png";
     assert_int_equal(xmpp_vcard_publish(f->s, &mine, 0, NULL, NULL), XMPP_OK);
     pump(f);
@@ -1001,10 +1034,16 @@ static void test_markup_torture(void **state) {
 /* ---- disco: the features of the enabled plugins */
 static void test_disco_features(void **state) {
     struct fix *f = login_all();
-    static const char *const feats[] = {
-        "urn:xmpp:receipts", "http://jabber.org/protocol/chatstates", "urn:xmpp:message-correct:0",
-        "urn:xmpp:chat-markers:0", "urn:xmpp:message-retract:1", "urn:xmpp:reactions:0",
-        "urn:xmpp:reply:0", "urn:xmpp:time", "jabber:iq:last", "vcard-temp"};
+    static const char *const feats[] = {"urn:xmpp:receipts",
+                                        "http://jabber.org/protocol/chatstates",
+                                        "urn:xmpp:message-correct:0",
+                                        "urn:xmpp:chat-markers:0",
+                                        "urn:xmpp:message-retract:1",
+                                        "urn:xmpp:reactions:0",
+                                        "urn:xmpp:reply:0",
+                                        "urn:xmpp:time",
+                                        "jabber:iq:last",
+                                        "vcard-temp"};
     size_t i;
     (void)state;
     server(f, "<iq type='get' id='d1' from='bob@example.com/x'>"
@@ -1015,7 +1054,8 @@ static void test_disco_features(void **state) {
         assert_non_null(strstr(f->out, needle));
     }
     take(f);
-    assert_int_equal(xmpp_session_disable_plugin(f->s, "reactions"), XMPP_ERR_STATE); /* im needs it */
+    assert_int_equal(xmpp_session_disable_plugin(f->s, "reactions"),
+                     XMPP_ERR_STATE); /* im needs it */
     assert_int_equal(xmpp_session_disable_plugin(f->s, "im"), XMPP_OK);
     assert_int_equal(xmpp_session_disable_plugin(f->s, "reactions"), XMPP_OK);
     server(f, "<iq type='get' id='d2' from='bob@example.com/x'>"
@@ -1027,10 +1067,14 @@ static void test_disco_features(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_datetime),       cmocka_unit_test(test_receipts_answer),
-        cmocka_unit_test(test_receipts_request), cmocka_unit_test(test_markup_build),
-        cmocka_unit_test(test_markup_hostile), cmocka_unit_test(test_time_last),
-        cmocka_unit_test(test_vcard),          cmocka_unit_test(test_disco_features),
+        cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_receipts_answer),
+        cmocka_unit_test(test_receipts_request),
+        cmocka_unit_test(test_markup_build),
+        cmocka_unit_test(test_markup_hostile),
+        cmocka_unit_test(test_time_last),
+        cmocka_unit_test(test_vcard),
+        cmocka_unit_test(test_disco_features),
         cmocka_unit_test(test_markup_torture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

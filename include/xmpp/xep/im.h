@@ -189,8 +189,8 @@ XMPP_EXTERN int xmpp_retraction_get(const xmpp_stanza *msg, const char **id);
 
 /** The reactions a message carries. */
 typedef struct xmpp_reactions {
-    const char *id;   /**< The id of the message reacted to (borrowed). */
-    size_t count;     /**< The number of reactions (0 removes all). */
+    const char *id;                            /**< The id of the message reacted to (borrowed). */
+    size_t count;                              /**< The number of reactions (0 removes all). */
     const char *reactions[XMPP_REACTIONS_MAX]; /**< Each reaction (borrowed). */
 } xmpp_reactions;
 
@@ -217,8 +217,8 @@ XMPP_EXTERN int xmpp_reaction_valid(const char *reaction);
  *         not a message, already has reactions), ::XMPP_ERR_LIMIT (too
  *         many) or ::XMPP_ERR_NOMEM.
  */
-XMPP_EXTERN int xmpp_reactions_add(xmpp_stanza *msg, const char *id,
-                                   const char *const *reactions, size_t n);
+XMPP_EXTERN int xmpp_reactions_add(xmpp_stanza *msg, const char *id, const char *const *reactions,
+                                   size_t n);
 
 /**
  * Reads the reactions of a message.
@@ -250,8 +250,7 @@ typedef struct xmpp_reply {
  *         a quote, already a reply), ::XMPP_ERR_UTF8, ::XMPP_ERR_LIMIT or
  *         ::XMPP_ERR_NOMEM.
  */
-XMPP_EXTERN int xmpp_reply_add(xmpp_stanza *msg, const char *to, const char *id,
-                               const char *quote);
+XMPP_EXTERN int xmpp_reply_add(xmpp_stanza *msg, const char *to, const char *id, const char *quote);
 
 /**
  * Reads what a message replies to.

@@ -39,8 +39,7 @@ extern "C" {
  * @param from the JID that acknowledged it (borrowed).
  * @param user_data passed back to the callback.
  */
-typedef void (*xmpp_receipt_fn)(xmpp_session *s, const char *id, const char *from,
-                                void *user_data);
+typedef void (*xmpp_receipt_fn)(xmpp_session *s, const char *id, const char *from, void *user_data);
 
 /**
  * Sets the callback for receipts (replacing any previous one).
@@ -49,8 +48,7 @@ typedef void (*xmpp_receipt_fn)(xmpp_session *s, const char *id, const char *fro
  * @param user_data passed back to the callback.
  * @return ::XMPP_OK or ::XMPP_ERR_STATE (the plugin is not enabled).
  */
-XMPP_EXTERN int xmpp_receipts_set_callback(xmpp_session *s, xmpp_receipt_fn cb,
-                                           void *user_data);
+XMPP_EXTERN int xmpp_receipts_set_callback(xmpp_session *s, xmpp_receipt_fn cb, void *user_data);
 
 /**
  * Turns the automatic answer to receipt requests on (the default) or off.

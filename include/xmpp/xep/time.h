@@ -22,9 +22,9 @@ extern "C" {
 
 /** An entity's time, as parsed from a XEP-0202 answer. */
 typedef struct xmpp_entity_time {
-    int64_t utc;      /**< The instant, seconds since 1970-01-01 UTC. */
-    uint32_t usec;    /**< Microseconds within that second. */
-    int tzo_minutes;  /**< The entity's offset from UTC in minutes (east positive). */
+    int64_t utc;     /**< The instant, seconds since 1970-01-01 UTC. */
+    uint32_t usec;   /**< Microseconds within that second. */
+    int tzo_minutes; /**< The entity's offset from UTC in minutes (east positive). */
 } xmpp_entity_time;
 
 /**
@@ -40,8 +40,7 @@ typedef struct xmpp_entity_time {
  * @param user_data passed back to the callback.
  */
 typedef void (*xmpp_time_fn)(xmpp_session *s, xmpp_iq_status status, int err,
-                             const xmpp_entity_time *time, xmpp_stanza *reply,
-                             void *user_data);
+                             const xmpp_entity_time *time, xmpp_stanza *reply, void *user_data);
 
 /**
  * Asks an entity for its time; the answer is accepted only from @p to.

@@ -35,13 +35,13 @@ extern "C" {
  * In a received vCard all of it is borrowed, valid during the callback.
  */
 typedef struct xmpp_vcard {
-    const char *fn;          /**< Formatted name, \<FN/>. */
-    const char *nickname;    /**< \<NICKNAME/>. */
-    const char *email;       /**< \<EMAIL>\<USERID/>\</EMAIL> (the first one). */
-    const char *url;         /**< \<URL/>. */
-    const char *photo_type;  /**< \<PHOTO>\<TYPE/> (a MIME type), with photo. */
+    const char *fn;             /**< Formatted name, \<FN/>. */
+    const char *nickname;       /**< \<NICKNAME/>. */
+    const char *email;          /**< \<EMAIL>\<USERID/>\</EMAIL> (the first one). */
+    const char *url;            /**< \<URL/>. */
+    const char *photo_type;     /**< \<PHOTO>\<TYPE/> (a MIME type), with photo. */
     const unsigned char *photo; /**< \<PHOTO>\<BINVAL/>, decoded. */
-    size_t photo_len;        /**< The photo's length in bytes. */
+    size_t photo_len;           /**< The photo's length in bytes. */
 } xmpp_vcard;
 
 /**
@@ -88,8 +88,8 @@ XMPP_EXTERN int xmpp_vcard_request(xmpp_session *s, const char *to, unsigned tim
  *         or as xmpp_session_send_iq(); on error the callback does not
  *         fire.
  */
-XMPP_EXTERN int xmpp_vcard_publish(xmpp_session *s, const xmpp_vcard *vcard,
-                                   unsigned timeout_ms, xmpp_iq_fn cb, void *user_data);
+XMPP_EXTERN int xmpp_vcard_publish(xmpp_session *s, const xmpp_vcard *vcard, unsigned timeout_ms,
+                                   xmpp_iq_fn cb, void *user_data);
 
 /**
  * The XEP-0153 hash of a photo: SHA-1 of the image bytes, in lowercase
