@@ -7,6 +7,7 @@
  *   xmpp-cli [options] ping [JID]
  *   xmpp-cli [options] version JID
  *   xmpp-cli [options] disco JID
+ *   xmpp-cli [options] upload [--type MIME] [--allow-http] FILE   (prints the GET URL)
  *
  * Exit codes: 0 ok, 1 other failure (e.g. an error reply), 2 usage,
  * 3 DNS or TCP, 4 TLS, 5 authentication, 6 stream error or protocol
@@ -28,6 +29,8 @@
 #include <time.h>
 
 #include <xmpp/xmpp.h>
+#include <xmpp/xep/upload.h>
+#include <sys/stat.h>
 
 enum { EX_OK = 0, EX_FAIL = 1, EX_USAGE = 2, EX_NET = 3, EX_TLS = 4, EX_AUTH = 5,
        EX_STREAM = 6, EX_TIMEOUT = 7 };
@@ -77,9 +80,10 @@ static void usage(void) {
             "                [--pin SHA256] [--allow-plaintext] [--timeout S] [--sasl MECH]\n"
             "                [--tls-max 1.2|1.3] [--reconnect | --no-reconnect]\n"
             "                [--keepalive S] [--compress]\n"
+            "                [--proxy socks5://[USER:PASS@]HOST:PORT|http://... | --proxy-env VAR]\n"
             "                [-v] COMMAND ...\n"
             "commands: send TO TEXT... | send TO --stdin | listen [--count N] | ping [JID] |\n"
-            "          version JID | disco JID\n"
+            "          version JID | disco JID | upload [--type MIME] [--allow-http] FILE\n"
             "The JID may also come from XMPP_JID, the password from --password-env or a file.\n");
 }
 
@@ -579,6 +583,109 @@ static void read_stdin(struct cli *c) {
     feed_lines(c);
 }
 
+/* ---- upload FILE: XEP-0363 discovery, slot, HTTP PUT on the client's own
+ * loop; the GET URL on stdout, progress on stderr only when it is a
+ * terminal. */
+static struct {
+    const char *path, *type, *cafile;
+    char *get_url;
+    uint64_t size;
+    int allow_http;
+    xmpp_upload *up;
+} upl;
+
+static void upl_fail(struct cli *c, int code, const char *what, const char *why) {
+    fprintf(stderr, "xmpp-cli: upload: %s%s%s\n", what, why ? ": " : "", why ? why : "");
+    c->done = 1;
+    c->exit_code = code;
+}
+
+static void upl_progress(xmpp_upload *up, uint64_t sent, uint64_t total, void *ud) {
+    (void)up;
+    (void)ud;
+    if (isatty(2))
+        fprintf(stderr, "\rxmpp-cli: uploaded %llu of %llu bytes (%u%%)%s",
+                (unsigned long long)sent, (unsigned long long)total,
+                total ? (unsigned)(sent * 100 / total) : 100u, sent == total ? "\n" : "");
+}
+
+static void upl_done(xmpp_upload *up, int err, long http_status, void *ud) {
+    struct cli *c = ud;
+    if (err == XMPP_OK) {
+        printf("%s\n", upl.get_url);
+        fflush(stdout);
+        c->done = 1;
+        c->exit_code = EX_OK;
+    } else {
+        /* no HTTP answer: network or TLS failure; an HTTP status: refused */
+        upl_fail(c, http_status ? EX_FAIL : EX_NET, "the HTTP PUT failed",
+                 xmpp_upload_error(up) ? xmpp_upload_error(up) : xmpp_strerror(err));
+    }
+    upl.up = NULL;
+    xmpp_upload_free(up);
+    free(upl.get_url);
+    upl.get_url = NULL;
+}
+
+static void upl_slot(xmpp_session *s, xmpp_iq_status status, int err, xmpp_upload_slot *slot,
+                     xmpp_stanza *error, void *ud) {
+    struct cli *c = ud;
+    int rc;
+    (void)s;
+    if (status == XMPP_IQ_CANCELLED)
+        return; /* the session ended: its cause decides */
+    if (status == XMPP_IQ_TIMEOUT) {
+        upl_fail(c, EX_TIMEOUT, "no answer to the slot request", NULL);
+    } else if (status == XMPP_IQ_ERROR) {
+        uint64_t max = xmpp_upload_error_max_size(error);
+        print_error_reply(error);
+        if (max)
+            fprintf(stderr, "xmpp-cli: upload: the service takes at most %llu bytes\n",
+                    (unsigned long long)max);
+        upl_fail(c, EX_FAIL, "slot refused", NULL);
+    } else if (err != XMPP_OK) {
+        upl_fail(c, EX_FAIL, "unusable slot", xmpp_strerror(err));
+    } else if ((rc = xmpp_upload_new(&upl.up, c->client, slot)) != XMPP_OK ||
+               (upl.cafile && (rc = xmpp_upload_set_cafile(upl.up, upl.cafile)) != XMPP_OK) ||
+               (rc = xmpp_upload_allow_http(upl.up, upl.allow_http)) != XMPP_OK ||
+               (rc = xmpp_upload_set_callbacks(upl.up, upl_progress, upl_done, c)) != XMPP_OK ||
+               (rc = xmpp_upload_start_file(upl.up, upl.path, upl.type)) != XMPP_OK) {
+        xmpp_upload_free(upl.up);
+        upl.up = NULL;
+        upl_fail(c, EX_FAIL, "cannot start the transfer", xmpp_strerror(rc));
+    } else if ((upl.get_url = strdup(xmpp_upload_slot_get_url(slot))) == NULL) {
+        xmpp_upload_free(upl.up); /* fires upl_done: cancelled */
+    }
+    xmpp_upload_slot_free(slot);
+}
+
+static void upl_service(xmpp_session *s, xmpp_iq_status status, const char *service, uint64_t max,
+                        void *ud) {
+    struct cli *c = ud;
+    const char *name = strrchr(upl.path, '/') ? strrchr(upl.path, '/') + 1 : upl.path;
+    int rc;
+    if (status == XMPP_IQ_CANCELLED)
+        return;
+    if (status == XMPP_IQ_TIMEOUT) {
+        upl_fail(c, EX_TIMEOUT, "no answer to the service discovery", NULL);
+        return;
+    }
+    if (status != XMPP_IQ_RESULT || service == NULL) {
+        upl_fail(c, EX_FAIL, "the server offers no upload service", NULL);
+        return;
+    }
+    if (max && upl.size > max) {
+        fprintf(stderr, "xmpp-cli: upload: %s takes at most %llu bytes\n", service,
+                (unsigned long long)max);
+        upl_fail(c, EX_FAIL, "file too large", NULL);
+        return;
+    }
+    rc = xmpp_upload_request_slot(s, service, name, upl.size, upl.type,
+                                  upl.allow_http ? XMPP_UPLOAD_ALLOW_HTTP : 0, 0, upl_slot, c);
+    if (rc != XMPP_OK)
+        upl_fail(c, EX_FAIL, "cannot request a slot", xmpp_strerror(rc));
+}
+
 static void on_ready(xmpp_session *s, const char *jid, void *ud) {
     struct cli *c = ud;
     int rc = XMPP_OK, first = !c->ready;
@@ -618,6 +725,8 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
         rc = send_query(c, c->args[0], "query", "jabber:iq:version");
     } else if (strcmp(c->command, "disco") == 0) {
         rc = send_query(c, c->args[0], "query", "http://jabber.org/protocol/disco#info");
+    } else if (strcmp(c->command, "upload") == 0 && first) {
+        rc = xmpp_upload_discover(s, 0, upl_service, c);
     }
     if (rc != XMPP_OK) {
         fprintf(stderr, "xmpp-cli: %s\n", xmpp_strerror(rc));
@@ -634,7 +743,8 @@ static void on_ready(xmpp_session *s, const char *jid, void *ud) {
 static int exit_for_cause(xmpp_disconnect_cause cause) {
     switch (cause) {
     case XMPP_CAUSE_DNS:
-    case XMPP_CAUSE_TCP: return EX_NET;
+    case XMPP_CAUSE_TCP:
+    case XMPP_CAUSE_PROXY: return EX_NET;
     case XMPP_CAUSE_TLS:
     case XMPP_CAUSE_TLS_VERIFY:
     case XMPP_CAUSE_TLS_REQUIRED: return EX_TLS;
@@ -655,7 +765,7 @@ static void on_reconnect(xmpp_client *cl, xmpp_disconnect_cause cause, unsigned 
     const char *text = NULL;
     (void)cl;
     xmpp_session_get_error(xmpp_client_session(c->client), NULL, &text);
-    if (cause == XMPP_CAUSE_DNS || cause == XMPP_CAUSE_TCP)
+    if (cause == XMPP_CAUSE_DNS || cause == XMPP_CAUSE_TCP || cause == XMPP_CAUSE_PROXY)
         text = xmpp_client_error(c->client) ? xmpp_client_error(c->client) : text;
     if (c->verbose)
         fprintf(stderr, "xmpp-cli: connection lost (%s); reconnecting in %u ms (attempt %u)\n",
@@ -669,7 +779,7 @@ static void on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
     if (c->done && cause == XMPP_CAUSE_LOCAL_CLOSE)
         return;
     xmpp_session_get_error(s, &cond, &text);
-    if (cause == XMPP_CAUSE_DNS || cause == XMPP_CAUSE_TCP)
+    if (cause == XMPP_CAUSE_DNS || cause == XMPP_CAUSE_TCP || cause == XMPP_CAUSE_PROXY)
         text = xmpp_client_error(c->client) ? xmpp_client_error(c->client) : text;
     if (cause != XMPP_CAUSE_LOCAL_CLOSE) {
         if (cause == XMPP_CAUSE_STREAM_ERROR)
@@ -791,6 +901,7 @@ static int parse_pin(const char *s, unsigned char out[32]) {
 int main(int argc, char **argv) {
     struct cli c;
     const char *jid = getenv("XMPP_JID"), *server = NULL, *cafile = NULL, *tls = NULL;
+    const char *proxy = NULL;
     const char *sasl = NULL, *tls_max = NULL;
     char *password = NULL;
     unsigned char pin[32];
@@ -816,6 +927,12 @@ int main(int argc, char **argv) {
             password = strdup(v);
         } else if (strcmp(a, "--server") == 0)
             server = NEXT();
+        else if (strcmp(a, "--proxy") == 0 || strcmp(a, "--proxy-env") == 0) {
+            /* --proxy-env keeps the proxy's password off the command line */
+            proxy = NEXT();
+            if (a[7] == '-' && (proxy = getenv(proxy)) == NULL)
+                die(EX_USAGE, "environment variable %s is not set", argv[i]);
+        }
         else if (strcmp(a, "--tls") == 0)
             tls = NEXT();
         else if (strcmp(a, "--cafile") == 0)
@@ -909,6 +1026,25 @@ int main(int argc, char **argv) {
     } else if (strcmp(c.command, "ping") == 0) {
         if (c.nargs > 1)
             die(EX_USAGE, "usage: ping [JID]");
+    } else if (strcmp(c.command, "upload") == 0) {
+        struct stat st;
+        int j;
+        for (j = 0; j < c.nargs; j++) {
+            if (strcmp(c.args[j], "--allow-http") == 0)
+                upl.allow_http = 1;
+            else if (strcmp(c.args[j], "--type") == 0 && j + 1 < c.nargs)
+                upl.type = c.args[++j];
+            else if (upl.path == NULL && c.args[j][0] != '-')
+                upl.path = c.args[j];
+            else
+                die(EX_USAGE, "usage: upload [--type MIME] [--allow-http] FILE");
+        }
+        if (upl.path == NULL)
+            die(EX_USAGE, "usage: upload [--type MIME] [--allow-http] FILE");
+        if (stat(upl.path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+            die(EX_USAGE, "cannot upload %s: not a readable, non-empty file", upl.path);
+        upl.size = (uint64_t)st.st_size;
+        upl.cafile = cafile; /* the HTTPS server is checked against the same CA */
     } else if (strcmp(c.command, "version") == 0 || strcmp(c.command, "disco") == 0) {
         if (c.nargs != 1)
             die(EX_USAGE, "usage: %s JID", c.command);
@@ -986,6 +1122,9 @@ int main(int argc, char **argv) {
     }
     if (strcmp(c.command, "listen") == 0)
         xmpp_session_add_handler(c.s, "message", NULL, NULL, on_message, &c, NULL);
+    if (proxy != NULL && xmpp_client_set_proxy(c.client, proxy) != XMPP_OK)
+        die(EX_USAGE, "bad --proxy: %s",
+            xmpp_client_error(c.client) ? xmpp_client_error(c.client) : "rejected");
     if (server != NULL) {
         char host[256];
         unsigned port = 5222;

@@ -4,10 +4,10 @@
 set -eu
 PKGS="build-essential autoconf automake libtool autoconf-archive pkg-config
   libxml2-dev libgnutls28-dev libgsasl-dev libidn2-dev libunistring-dev
-  zlib1g-dev libc-ares-dev libcmocka-dev
+  zlib1g-dev libc-ares-dev libcmocka-dev libcurl4-gnutls-dev
   clang libclang-rt-14-dev valgrind doxygen gnutls-bin libstrophe-dev openssl
   python3 prosody prosody-modules lua-sec ejabberd python3-slixmpp
-  libglib2.0-dev libuv1-dev"
+  libglib2.0-dev libuv1-dev dante-server tinyproxy"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

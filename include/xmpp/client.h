@@ -104,6 +104,42 @@ XMPP_EXTERN xmpp_session *xmpp_client_session(xmpp_client *c);
 XMPP_EXTERN int xmpp_client_set_server(xmpp_client *c, const char *host, unsigned port);
 
 /**
+ * Connects through a proxy: every TCP connection goes to the proxy, which
+ * is asked to open a tunnel to the XMPP server; TLS (STARTTLS or direct
+ * TLS) and the stream then run through the tunnel as usual, with the same
+ * certificate identity rules. SRV records are still looked up locally;
+ * the chosen server's host name (not its address) is sent to the proxy,
+ * which resolves it. Never taken from the environment.
+ *
+ * @p url is "socks5://[user[:password]@]host:port" (SOCKS5, RFC 1928,
+ * with username/password authentication, RFC 1929, when credentials are
+ * given; "socks5h://" is accepted as a synonym) or
+ * "http://[user[:password]@]host:port" (HTTP/1.1 CONNECT, RFC 9110
+ * §9.3.6, with Proxy-Authorization: Basic when credentials are given).
+ * The scheme is case-insensitive; host is a DNS name, an IPv4 literal or
+ * a bracketed IPv6 literal; the port is required; an optional trailing "/"
+ * is allowed but no other path, query or fragment. User name and password
+ * are percent-decoded (at most 255 bytes each, no NUL); the client keeps
+ * them until xmpp_client_free() or the next call, then wipes them.
+ *
+ * A proxy that cannot be reached ends the session with ::XMPP_CAUSE_DNS
+ * or ::XMPP_CAUSE_TCP; one that refuses the credentials or the target,
+ * breaks its protocol, closes or does not answer within the connect
+ * timeout ends it with ::XMPP_CAUSE_PROXY (when it could not reach one SRV
+ * target the next one is tried first); xmpp_client_error() says why. The
+ * reconnect policy does not retry after refused credentials or a
+ * malformed reply.
+ * @param c the client.
+ * @param url the proxy URL, or NULL for direct connections (the default).
+ * @return ::XMPP_OK; ::XMPP_ERR_INVALID for a NULL client or a malformed
+ *         URL (xmpp_client_error() then names the problem, never the
+ *         password); ::XMPP_ERR_STATE once xmpp_client_connect() was
+ *         called; ::XMPP_ERR_NOMEM. Not callable from a callback of this
+ *         client.
+ */
+XMPP_EXTERN int xmpp_client_set_proxy(xmpp_client *c, const char *url);
+
+/**
  * Sets the DNS servers c-ares asks instead of those of /etc/resolv.conf:
  * for a local resolver, a DNS-over-VPN setup, or tests.
  * @param c the client.
@@ -299,8 +335,9 @@ XMPP_EXTERN int xmpp_client_run_once(xmpp_client *c, int timeout_ms);
 XMPP_EXTERN int xmpp_client_close(xmpp_client *c);
 
 /**
- * A description of the connection failure (DNS or TCP) when the session
- * ended with ::XMPP_CAUSE_DNS or ::XMPP_CAUSE_TCP, or of the refused
+ * A description of the connection failure (DNS, TCP or proxy) when the
+ * session ended with ::XMPP_CAUSE_DNS, ::XMPP_CAUSE_TCP or
+ * ::XMPP_CAUSE_PROXY, or of the refused
  * redirect ("too many see-other-host redirects", "invalid see-other-host
  * target") when it ended with ::XMPP_CAUSE_STREAM_ERROR, else NULL.
  * Borrowed.

@@ -48,7 +48,11 @@ typedef enum xmpp_error {
     XMPP_ERR_JID_DOMAIN = -17,      /**< The domainpart fails IDNA2008 or is not a valid host name or IP literal. */
     XMPP_ERR_JID_RESOURCE = -18,    /**< The resourcepart fails the PRECIS OpaqueString profile. */
     XMPP_ERR_JID_BIDI = -19,        /**< A JID part violates the Bidi Rule (RFC 5893). */
-    XMPP_ERR_JID_ESCAPE = -20       /**< A string cannot be XEP-0106 escaped or unescaped. */
+    XMPP_ERR_JID_ESCAPE = -20,      /**< A string cannot be XEP-0106 escaped or unescaped. */
+    XMPP_ERR_UNSUPPORTED = -21,     /**< Not available in this build (an optional dependency is missing). */
+    XMPP_ERR_BAD_REPLY = -22,       /**< A peer's reply is malformed or unsafe (missing or non-https URL, ...). */
+    XMPP_ERR_HTTP = -23,            /**< An HTTP transfer failed (network, TLS or an HTTP error status). */
+    XMPP_ERR_CANCELLED = -24        /**< The operation was cancelled (by the application or at teardown). */
 } xmpp_error;
 
 /**

@@ -25,6 +25,13 @@
  *    (xmpp/xep/last.h);
  *  - "vcard": advertises vcard-temp, reports XEP-0153 avatar hashes
  *    (xmpp/xep/vcard.h).
+ *  - "pubsub": XEP-0060 requests and sender-checked notifications,
+ *    XEP-0163 +notify interests, XEP-0223 private publishing (needs
+ *    "disco"), xmpp/xep/pubsub.h; XEP-0049 private storage needs no
+ *    plugin (xmpp/xep/private.h);
+ *  - "avatar": XEP-0084 user avatars (needs "pubsub"), xmpp/xep/avatar.h;
+ *  - "bookmarks": XEP-0402 bookmarks with the XEP-0048 fallback (needs
+ *    "pubsub"), xmpp/xep/bookmarks.h.
  *
  * Without any plugin the session answers every IQ request it does not
  * handle with service-unavailable (RFC 6120 §8.4), as before.

@@ -76,7 +76,9 @@ typedef enum xmpp_disconnect_cause {
     XMPP_CAUSE_PROTOCOL,        /**< The server broke the protocol; we sent a stream error. */
     XMPP_CAUSE_TIMEOUT,         /**< Negotiation or keepalive timed out. */
     XMPP_CAUSE_NOMEM,           /**< Out of memory. */
-    XMPP_CAUSE_REMOTE_CLOSE     /**< The server ended the stream or closed the transport. */
+    XMPP_CAUSE_REMOTE_CLOSE,    /**< The server ended the stream or closed the transport. */
+    XMPP_CAUSE_PROXY            /**< The proxy refused, failed authentication or broke its
+                                     protocol (driver, see xmpp_client_set_proxy()). */
 } xmpp_disconnect_cause;
 
 /**

@@ -26,6 +26,10 @@ const char *xmpp_strerror(int err) {
     case XMPP_ERR_JID_RESOURCE: return "JID resourcepart not allowed by PRECIS OpaqueString";
     case XMPP_ERR_JID_BIDI: return "JID part violates the bidi rule";
     case XMPP_ERR_JID_ESCAPE: return "string cannot be XEP-0106 escaped";
+    case XMPP_ERR_UNSUPPORTED: return "not supported by this build";
+    case XMPP_ERR_BAD_REPLY: return "malformed or unsafe reply";
+    case XMPP_ERR_HTTP: return "HTTP transfer failed";
+    case XMPP_ERR_CANCELLED: return "cancelled";
     }
     return "unknown error";
 }

@@ -23,12 +23,15 @@
 #include <gnutls/crypto.h>
 #include <xmpp/client.h>
 #include <xmpp/jid.h>
+#include <xmpp/sys/io.h>
 
 #include "session/session_int.h"
+#include "transport/proxy.h"
 
 #define MAX_TARGETS 16       /* RES-06: SRV records considered */
 #define MAX_ADDRS 16         /* addresses raced per target */
-#define MAX_FDS (MAX_ADDRS + 8)
+#define MAX_SOURCES        8          /* xmpp_client_add_source() */
+#define MAX_FDS            (MAX_ADDRS + 8 + 2 * MAX_SOURCES)
 #define HE_DELAY_MS 250      /* RFC 8305 §5: connection attempt delay */
 #define CONNECT_TIMEOUT_MS 10000
 #define MAX_HOPS 3           /* see-other-host redirects followed */
@@ -62,10 +65,21 @@ typedef struct attempt {
 typedef struct watched {
     int fd;
     int events;
+    unsigned long owner; /* 0: the client itself, else a source's handle */
 } watched;
 
-/* C_WAIT: between connections, waiting for the reconnect backoff */
-typedef enum { C_IDLE, C_SRV, C_ADDR, C_CONNECTING, C_UP, C_DONE, C_WAIT } cstate;
+/* An I/O source added with xmpp_client_add_source() (an HTTP upload). */
+typedef struct source {
+    unsigned long id; /* 0: free slot */
+    xmpp_source_action_fn action;
+    xmpp_source_timeout_fn timeout;
+    xmpp_source_detach_fn detach;
+    void *ud;
+} source;
+
+/* C_WAIT: between connections, waiting for the reconnect backoff;
+ * C_PROXY: connected to the proxy, its handshake in progress */
+typedef enum { C_IDLE, C_SRV, C_ADDR, C_CONNECTING, C_UP, C_DONE, C_WAIT, C_PROXY } cstate;
 
 struct xmpp_client {
     xmpp_ctx *ctx;
@@ -95,6 +109,8 @@ struct xmpp_client {
     int fd; /* the winning socket */
     watched watch[MAX_FDS];
     size_t nwatch;
+    source sources[MAX_SOURCES];
+    unsigned long next_source_id;
     xmpp_socket_fn sock_fn;
     void *sock_ud;
     xmpp_timer_fn timer_fn;
@@ -125,10 +141,25 @@ struct xmpp_client {
     xmpp_reconnect_fn rc_fn;
     void *rc_ud;
     unsigned long n_reconnects, n_resumed;
+    /* proxy (type XMPP_PROXY_NONE: direct connections) */
+    xmpp__proxy_url proxy_url;
+    xmpp__proxy *proxy;   /* the handshake in progress (C_PROXY) */
+    int proxy_fatal;      /* the last proxy failure cannot be cured by retrying */
+    xmpp_buf proxy_out;   /* its bytes not yet written (may hold credentials) */
     /* test hooks */
     unsigned fallback_port, fallback_direct_port, connect_timeout_ms;
     unsigned long nconnects;
 };
+
+/* Where the TCP connection goes: the proxy when one is set (the target's
+ * name then travels to the proxy, which resolves it), else the target. */
+static const char *conn_host(const xmpp_client *c) {
+    return c->proxy_url.type != XMPP_PROXY_NONE ? c->proxy_url.host : c->targets[c->cur_target].host;
+}
+
+static unsigned conn_port(const xmpp_client *c) {
+    return c->proxy_url.type != XMPP_PROXY_NONE ? c->proxy_url.port : c->targets[c->cur_target].port;
+}
 
 static uint64_t now_ms(void) {
     struct timespec ts;
@@ -137,20 +168,25 @@ static uint64_t now_ms(void) {
 }
 
 /* ---- descriptor bookkeeping: tells the application what to watch */
-static void watch_set(xmpp_client *c, int fd, int events) {
+static int watch_owned(xmpp_client *c, unsigned long owner, int fd, int events) {
     size_t i;
     for (i = 0; i < c->nwatch; i++)
         if (c->watch[i].fd == fd)
             break;
     if (i == c->nwatch) {
-        if (events == XMPP_IO_NONE || c->nwatch == MAX_FDS)
-            return;
+        if (events == XMPP_IO_NONE)
+            return XMPP_OK;
+        if (c->nwatch == MAX_FDS)
+            return XMPP_ERR_LIMIT;
         c->watch[c->nwatch].fd = fd;
         c->watch[c->nwatch].events = -1;
+        c->watch[c->nwatch].owner = owner;
         c->nwatch++;
     }
+    if (c->watch[i].owner != owner)
+        return XMPP_ERR_INVALID;
     if (c->watch[i].events == events)
-        return;
+        return XMPP_OK;
     if (events == XMPP_IO_NONE) {
         c->watch[i] = c->watch[--c->nwatch];
     } else {
@@ -158,6 +194,24 @@ static void watch_set(xmpp_client *c, int fd, int events) {
     }
     if (c->sock_fn)
         c->sock_fn(c, fd, events, c->sock_ud);
+    return XMPP_OK;
+}
+
+static void watch_set(xmpp_client *c, int fd, int events) {
+    (void)watch_owned(c, 0, fd, events);
+}
+
+static int drop_source(xmpp_client *c, unsigned long handle);
+
+/* The source that watches fd, or NULL. */
+static source *fd_source(xmpp_client *c, int fd) {
+    size_t i, j;
+    for (i = 0; i < c->nwatch; i++)
+        if (c->watch[i].fd == fd && c->watch[i].owner != 0)
+            for (j = 0; j < MAX_SOURCES; j++)
+                if (c->sources[j].id == c->watch[i].owner)
+                    return &c->sources[j];
+    return NULL;
 }
 
 static void ares_sock_cb(void *data, ares_socket_t fd, int readable, int writable) {
@@ -231,20 +285,159 @@ static int attempts_alive(xmpp_client *c) {
     return 0;
 }
 
-static void connected(xmpp_client *c, int fd) {
+static void proxy_reset(xmpp_client *c) {
+    xmpp__proxy_free(c->proxy);
+    c->proxy = NULL;
+    if (c->proxy_out.data)
+        memset(c->proxy_out.data, 0, c->proxy_out.cap); /* credentials */
+    xmpp__buf_reset(&c->proxy_out);
+}
+
+/* The stream starts on @p fd: a direct connection, or an open tunnel. */
+static void stream_start(xmpp_client *c, int fd) {
     const target *t = &c->targets[c->cur_target];
-    close_attempts(c, fd);
     c->fd = fd;
     c->state = C_UP;
     c->cur_direct = t->direct;
-    xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "connected to %s:%u%s", t->host, t->port,
-              t->direct ? " (direct TLS)" : "");
+    if (c->proxy_url.type != XMPP_PROXY_NONE)
+        xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "connected to %s:%u%s through the %s proxy %s:%u",
+                  t->host, t->port, t->direct ? " (direct TLS)" : "",
+                  xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host, c->proxy_url.port);
+    else
+        xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "connected to %s:%u%s", t->host, t->port,
+                  t->direct ? " (direct TLS)" : "");
     if (t->direct && c->session->o.tls_mode == XMPP_TLS_STARTTLS)
         c->session->o.tls_mode = XMPP_TLS_DIRECT;
     else if (!t->direct && c->session->o.tls_mode == XMPP_TLS_DIRECT && c->host_override == NULL)
         c->session->o.tls_mode = XMPP_TLS_STARTTLS;
     watch_set(c, fd, XMPP_IO_IN);
     xmpp_session_start(c->session, now_ms());
+}
+
+static void proxy_send(xmpp_client *c);
+
+static void connected(xmpp_client *c, int fd) {
+    const target *t = &c->targets[c->cur_target];
+    int rc;
+    close_attempts(c, fd);
+    if (c->proxy_url.type == XMPP_PROXY_NONE) {
+        stream_start(c, fd);
+        return;
+    }
+    /* the handshake shares the connect deadline's length */
+    c->fd = fd;
+    c->state = C_PROXY;
+    c->connect_deadline = now_ms() + c->connect_timeout_ms;
+    proxy_reset(c);
+    xmpp__log(c->ctx, XMPP_LOG_INFO, "client", "connected to the %s proxy %s:%u; asking for %s:%u",
+              xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host, c->proxy_url.port,
+              t->host, t->port);
+    if ((rc = xmpp__proxy_new(&c->proxy, c->ctx, &c->proxy_url, t->host, t->port)) != XMPP_OK ||
+        (rc = xmpp__buf_reserve(&c->proxy_out, 1024)) != XMPP_OK ||
+        (rc = xmpp__proxy_start(c->proxy, &c->proxy_out)) != XMPP_OK) {
+        watch_set(c, fd, XMPP_IO_NONE);
+        close(fd);
+        c->fd = -1;
+        proxy_reset(c);
+        fail(c, rc == XMPP_ERR_NOMEM ? XMPP_CAUSE_NOMEM : XMPP_CAUSE_PROXY,
+             rc == XMPP_ERR_NOMEM ? "out of memory" : "cannot ask the proxy for ", t->host);
+        return;
+    }
+    proxy_send(c);
+}
+
+/* The proxy handshake failed (code from proxy.h, text in msg): another
+ * target when the proxy could not reach this one, else the end. */
+static void proxy_failed(xmpp_client *c, int code, const char *msg) {
+    char text[sizeof(c->err)];
+    snprintf(text, sizeof(text), "%s", msg);
+    if (c->fd >= 0) {
+        watch_set(c, c->fd, XMPP_IO_NONE);
+        close(c->fd);
+        c->fd = -1;
+    }
+    proxy_reset(c);
+    c->proxy_fatal = code == XMPP_PROXY_ERR_AUTH || code == XMPP_PROXY_ERR_AUTH_NEEDED ||
+                     code == XMPP_PROXY_ERR_MALFORMED;
+    if (code == XMPP_PROXY_ERR_UNREACHABLE && c->cur_target + 1 < c->ntargets) {
+        xmpp__log(c->ctx, XMPP_LOG_WARN, "client", "%s; trying the next server", text);
+        c->state = C_CONNECTING;
+        next_target(c);
+        return;
+    }
+    fail(c, code == XMPP_ERR_NOMEM ? XMPP_CAUSE_NOMEM : XMPP_CAUSE_PROXY, text, NULL);
+}
+
+static void proxy_send(xmpp_client *c) {
+    while (c->fd >= 0 && c->proxy_out.len > 0) {
+        ssize_t w = send(c->fd, c->proxy_out.data, c->proxy_out.len, MSG_NOSIGNAL);
+        if (w < 0) {
+            char text[160];
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EINTR)
+                continue;
+            snprintf(text, sizeof(text), "%s proxy %s:%u: send: %s",
+                     xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host,
+                     c->proxy_url.port, strerror(errno));
+            proxy_failed(c, XMPP_PROXY_ERR_CLOSED, text);
+            return;
+        }
+        memmove(c->proxy_out.data, c->proxy_out.data + w, c->proxy_out.len - (size_t)w);
+        memset(c->proxy_out.data + c->proxy_out.len - (size_t)w, 0, (size_t)w);
+        c->proxy_out.len -= (size_t)w;
+    }
+}
+
+static void read_socket(xmpp_client *c);
+
+/* Reads the proxy's replies; once the tunnel is open the stream starts
+ * and the bytes after the reply are the server's. */
+static void proxy_io(xmpp_client *c, int events) {
+    unsigned char buf[1024];
+    if (events & XMPP_IO_OUT)
+        proxy_send(c);
+    while (c->state == C_PROXY && c->fd >= 0) {
+        size_t used = 0;
+        int rc;
+        ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (r < 0) {
+            char text[160];
+            snprintf(text, sizeof(text), "%s proxy %s:%u: recv: %s",
+                     xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host,
+                     c->proxy_url.port, strerror(errno));
+            proxy_failed(c, XMPP_PROXY_ERR_CLOSED, text);
+            return;
+        }
+        if (r == 0) {
+            rc = xmpp__proxy_eof(c->proxy);
+        } else {
+            rc = xmpp__proxy_feed(c->proxy, buf, (size_t)r, &used, &c->proxy_out);
+        }
+        if (rc == XMPP_PROXY_AGAIN) {
+            proxy_send(c);
+            continue;
+        }
+        if (rc != XMPP_OK) {
+            char text[sizeof(c->err)];
+            snprintf(text, sizeof(text), "%s proxy %s:%u: %s",
+                     xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host,
+                     c->proxy_url.port,
+                     rc == XMPP_ERR_NOMEM ? "out of memory" : xmpp__proxy_error(c->proxy));
+            proxy_failed(c, rc, text);
+            return;
+        }
+        proxy_reset(c);
+        stream_start(c, c->fd);
+        if ((size_t)r > used) /* RFC 9110 §9.3.6: the tunnel's first bytes */
+            xmpp_session_recv(c->session, buf + used, (size_t)r - used, now_ms());
+        read_socket(c);
+        return;
+    }
 }
 
 static void check_attempt(xmpp_client *c, int fd) {
@@ -296,12 +489,13 @@ static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *r
         return;
     }
     if (status != ARES_SUCCESS || res == NULL) {
-        xmpp__log(c->ctx, XMPP_LOG_WARN, "client", "cannot resolve %s: %s",
-                  c->targets[c->cur_target].host, ares_strerror(status));
+        xmpp__log(c->ctx, XMPP_LOG_WARN, "client", "cannot resolve %s: %s", conn_host(c),
+                  ares_strerror(status));
         if (res)
             ares_freeaddrinfo(res);
-        snprintf(c->dns_err, sizeof(c->dns_err), "cannot resolve %s: %s",
-                 c->targets[c->cur_target].host, ares_strerror(status));
+        snprintf(c->dns_err, sizeof(c->dns_err), "cannot resolve %s%s: %s",
+                 c->proxy_url.type != XMPP_PROXY_NONE ? "the proxy " : "", conn_host(c),
+                 ares_strerror(status));
         next_target(c);
         return;
     }
@@ -329,7 +523,7 @@ static void addr_cb(void *arg, int status, int timeouts, struct ares_addrinfo *r
     }
     if (c->naddrs == 0) {
         snprintf(c->dns_err, sizeof(c->dns_err), "cannot resolve %s: no IPv4/IPv6 address",
-                 c->targets[c->cur_target].host);
+                 conn_host(c));
         next_target(c);
         return;
     }
@@ -389,26 +583,27 @@ static void ares_down(xmpp_client *c) {
 
 /* An IP literal needs no resolver: never send a DNS query for it. */
 static int literal_target(xmpp_client *c) {
-    const target *t = &c->targets[c->cur_target];
+    const char *host = conn_host(c);
+    unsigned port = conn_port(c);
     struct sockaddr_in *v4 = (struct sockaddr_in *)&c->addrs[0];
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&c->addrs[0];
     char h6[INET6_ADDRSTRLEN + 2];
-    size_t hl = strlen(t->host);
+    size_t hl = strlen(host);
     memset(&c->addrs[0], 0, sizeof(c->addrs[0]));
     /* "[::1]" as well as "::1" */
-    if (hl > 2 && hl < sizeof(h6) && t->host[0] == '[' && t->host[hl - 1] == ']') {
-        memcpy(h6, t->host + 1, hl - 2);
+    if (hl > 2 && hl < sizeof(h6) && host[0] == '[' && host[hl - 1] == ']') {
+        memcpy(h6, host + 1, hl - 2);
         h6[hl - 2] = '\0';
     } else {
-        snprintf(h6, sizeof(h6), "%s", hl < sizeof(h6) ? t->host : "");
+        snprintf(h6, sizeof(h6), "%s", hl < sizeof(h6) ? host : "");
     }
-    if (inet_pton(AF_INET, t->host, &v4->sin_addr) == 1) {
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)t->port);
+        v4->sin_port = htons((uint16_t)port);
         c->addrlens[0] = sizeof(*v4);
     } else if (inet_pton(AF_INET6, h6, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)t->port);
+        v6->sin6_port = htons((uint16_t)port);
         c->addrlens[0] = sizeof(*v6);
     } else {
         return 0;
@@ -436,9 +631,9 @@ static void resolve_target(xmpp_client *c) {
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    snprintf(port, sizeof(port), "%u", c->targets[c->cur_target].port);
+    snprintf(port, sizeof(port), "%u", conn_port(c));
     c->state = C_ADDR;
-    ares_getaddrinfo(c->ares, c->targets[c->cur_target].host, port, &hints, addr_cb, c);
+    ares_getaddrinfo(c->ares, conn_host(c), port, &hints, addr_cb, c);
 }
 
 /* All targets failed: XMPP_CAUSE_DNS when no target had an address,
@@ -456,7 +651,11 @@ static void fail_targets(xmpp_client *c) {
         const char *why = c->last_errno == ETIMEDOUT ? "connection timed out"
                           : c->last_errno > 0        ? strerror(c->last_errno)
                                                      : "no connection";
-        if (c->ntargets > 1)
+        if (c->proxy_url.type != XMPP_PROXY_NONE)
+            snprintf(msg, sizeof(msg), "cannot connect to the %s proxy %s:%u: %s",
+                     xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host,
+                     c->proxy_url.port, why);
+        else if (c->ntargets > 1)
             snprintf(msg, sizeof(msg), "cannot connect to %s (%zu servers tried, last %s:%u: %s)",
                      c->domain, c->ntargets, t->host, t->port, why);
         else
@@ -790,6 +989,7 @@ static int may_reconnect(xmpp_session *s, xmpp_disconnect_cause cause) {
  * not connect): schedule the next one per the policy, or report the end. */
 static void connection_ended(xmpp_client *c, xmpp_session *s, xmpp_disconnect_cause cause) {
     if (c->rc_initial_ms && !c->closing && may_reconnect(s, cause) &&
+        !(cause == XMPP_CAUSE_PROXY && c->proxy_fatal) &&
         (c->rc_max_attempts == 0 || c->rc_attempt < c->rc_max_attempts)) {
         c->rc_pending = 1;
         c->rc_cause = cause;
@@ -903,6 +1103,7 @@ int xmpp_client_new(xmpp_client **out, xmpp_ctx *ctx, const xmpp_session_options
     c->ctx = ctx;
     c->fd = -1;
     c->last_timer = -2;
+    xmpp__buf_init(&c->proxy_out, ctx);
     c->fallback_port = PORT_STARTTLS;
     c->fallback_direct_port = PORT_DIRECT;
     c->connect_timeout_ms = CONNECT_TIMEOUT_MS;
@@ -939,6 +1140,14 @@ void xmpp_client_free(xmpp_client *c) {
     size_t i;
     if (c == NULL || c->in_action)
         return;
+    for (i = 0; i < MAX_SOURCES; i++) {
+        source src = c->sources[i];
+        if (src.id == 0)
+            continue;
+        (void)drop_source(c, src.id);
+        if (src.detach)
+            src.detach(c, src.ud); /* the source's completions fire here */
+    }
     ares_down(c);
     close_attempts(c, -1);
     if (c->fd >= 0) {
@@ -956,6 +1165,9 @@ void xmpp_client_free(xmpp_client *c) {
     xmpp__free(c->ctx, c->domain);
     xmpp__free(c->ctx, c->host_override);
     xmpp__free(c->ctx, c->dns_servers);
+    proxy_reset(c);
+    xmpp__buf_free(&c->proxy_out);
+    xmpp__proxy_url_clear(c->ctx, &c->proxy_url); /* wipes the credentials */
     xmpp__free(c->ctx, c);
 }
 
@@ -972,6 +1184,31 @@ int xmpp_client_set_server(xmpp_client *c, const char *host, unsigned port) {
     xmpp__free(c->ctx, c->host_override);
     c->host_override = h;
     c->port_override = port;
+    return XMPP_OK;
+}
+
+int xmpp_client_set_proxy(xmpp_client *c, const char *url) {
+    xmpp__proxy_url u;
+    char why[120];
+    int rc;
+    if (c == NULL)
+        return XMPP_ERR_INVALID;
+    if (c->state != C_IDLE)
+        return XMPP_ERR_STATE;
+    if (url == NULL) {
+        xmpp__proxy_url_clear(c->ctx, &c->proxy_url);
+        return XMPP_OK;
+    }
+    rc = xmpp__proxy_url_parse(c->ctx, url, &u, why, sizeof(why));
+    if (rc != XMPP_OK) {
+        /* the URL may hold a password: name the problem, not the URL */
+        snprintf(c->err, sizeof(c->err), "invalid proxy URL: %s", why);
+        xmpp__log(c->ctx, XMPP_LOG_ERROR, "client", "%s", c->err);
+        return rc == XMPP_ERR_NOMEM ? XMPP_ERR_NOMEM : XMPP_ERR_INVALID;
+    }
+    xmpp__proxy_url_clear(c->ctx, &c->proxy_url);
+    c->proxy_url = u;
+    c->err[0] = '\0';
     return XMPP_OK;
 }
 
@@ -1033,7 +1270,7 @@ int xmpp_client_set_timer_fn(xmpp_client *c, xmpp_timer_fn fn, void *ud) {
     return XMPP_OK;
 }
 
-static long next_timeout(xmpp_client *c) {
+static long core_timeout(xmpp_client *c) {
     uint64_t now = now_ms(), d = UINT64_MAX;
     struct timeval tv, *tvp;
     /* Ended but not yet reported (the end came from xmpp_client_connect()
@@ -1046,6 +1283,8 @@ static long next_timeout(xmpp_client *c) {
         return c->rc_at <= now ? 0 : (long)(c->rc_at - now);
     if (c->state == C_UP)
         d = xmpp_session_next_deadline(c->session);
+    if (c->state == C_PROXY)
+        d = c->connect_deadline;
     if (c->state == C_CONNECTING) {
         d = c->connect_deadline;
         if (c->next_addr < c->naddrs && c->next_attempt_at < d)
@@ -1060,6 +1299,21 @@ static long next_timeout(xmpp_client *c) {
     if (d == UINT64_MAX)
         return -1;
     return d <= now ? 0 : (long)(d - now);
+}
+
+/* The client's own next wake-up, or an earlier one of a source. */
+static long next_timeout(xmpp_client *c) {
+    long t = core_timeout(c);
+    size_t i;
+    for (i = 0; i < MAX_SOURCES; i++) {
+        long st;
+        if (c->sources[i].id == 0 || c->sources[i].timeout == NULL)
+            continue;
+        st = c->sources[i].timeout(c, c->sources[i].ud);
+        if (st >= 0 && (t < 0 || st < t))
+            t = st;
+    }
+    return t;
 }
 
 static void update_timer(xmpp_client *c) {
@@ -1153,7 +1407,9 @@ static void after_io(xmpp_client *c) {
         ares_down(c);
         schedule_reconnect(c);
     }
-    if (c->fd >= 0) {
+    if (c->fd >= 0 && c->state == C_PROXY) {
+        watch_set(c, c->fd, XMPP_IO_IN | (c->proxy_out.len ? XMPP_IO_OUT : 0));
+    } else if (c->fd >= 0) {
         xmpp_session_drain(c->session, &d, &n);
         watch_set(c, c->fd, XMPP_IO_IN | (n ? XMPP_IO_OUT : 0));
     }
@@ -1205,6 +1461,7 @@ static int start_connecting(xmpp_client *c, int use_location) {
  * xmpp_client_connect() after the end). */
 static void reconnect_now(xmpp_client *c) {
     reset_targets(c);
+    proxy_reset(c);
     c->any_addr = 0;
     c->last_errno = 0;
     c->dns_err[0] = '\0';
@@ -1282,13 +1539,19 @@ int xmpp_client_connect(xmpp_client *c) {
 
 int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
     uint64_t now;
+    size_t si;
     if (c == NULL)
         return XMPP_ERR_INVALID;
     if (c->in_action)
         return XMPP_ERR_RECURSIVE;
     c->in_action++;
     now = now_ms();
-    if (fd >= 0 && fd == c->fd) {
+    if (fd >= 0 && fd_source(c, fd) != NULL) {
+        source *src = fd_source(c, fd);
+        src->action(c, fd, events, src->ud);
+    } else if (fd >= 0 && fd == c->fd && c->state == C_PROXY) {
+        proxy_io(c, events);
+    } else if (fd >= 0 && fd == c->fd) {
         if (events & (XMPP_IO_IN | XMPP_IO_ERROR))
             read_socket(c);
     } else if (fd >= 0 && c->state == C_CONNECTING) {
@@ -1320,10 +1583,20 @@ int xmpp_client_socket_action(xmpp_client *c, int fd, int events) {
                 start_attempt(c);
             }
         }
+        if (c->state == C_PROXY && now >= c->connect_deadline) {
+            char text[160];
+            snprintf(text, sizeof(text), "%s proxy %s:%u: no answer to the handshake in %u ms",
+                     xmpp__proxy_type_name(c->proxy_url.type), c->proxy_url.host,
+                     c->proxy_url.port, c->connect_timeout_ms);
+            proxy_failed(c, XMPP_PROXY_ERR_CLOSED, text);
+        }
         if (c->state == C_UP)
             xmpp_session_handle_timeout(c->session, now);
         if (c->state == C_WAIT && now >= c->rc_at)
             reconnect_now(c);
+        for (si = 0; si < MAX_SOURCES; si++)
+            if (c->sources[si].id != 0) /* each source checks its own deadline */
+                c->sources[si].action(c, -1, 0, c->sources[si].ud);
     }
     after_io(c);
     c->in_action--;
@@ -1396,6 +1669,14 @@ int xmpp_client_close(xmpp_client *c) {
         return XMPP_ERR_INVALID;
     c->closing = 1;
     c->rc_pending = 0;
+    if (c->state == C_PROXY) {
+        /* the handshake is dropped like a connection attempt */
+        watch_set(c, c->fd, XMPP_IO_NONE);
+        close(c->fd);
+        c->fd = -1;
+        proxy_reset(c);
+        c->state = C_CONNECTING;
+    }
     if (c->state != C_UP && c->state != C_DONE &&
         xmpp_session_get_state(c->session) == XMPP_STATE_CLOSED) {
         /* between connections (backoff, or a reconnection attempt not yet
@@ -1465,4 +1746,69 @@ int xmpp_client_stats(const xmpp_client *c, unsigned long *reconnects, unsigned 
 
 const char *xmpp_client_error(const xmpp_client *c) {
     return (c && c->err[0]) ? c->err : NULL;
+}
+
+/* ---- I/O sources of other protocols on the same loop (xmpp/sys/io.h) */
+int xmpp_client_add_source(xmpp_client *c, xmpp_source_action_fn action,
+                           xmpp_source_timeout_fn timeout, xmpp_source_detach_fn detach,
+                           void *user_data, unsigned long *handle) {
+    size_t i;
+    if (c == NULL || action == NULL || handle == NULL)
+        return XMPP_ERR_INVALID;
+    for (i = 0; i < MAX_SOURCES; i++)
+        if (c->sources[i].id == 0)
+            break;
+    if (i == MAX_SOURCES)
+        return XMPP_ERR_LIMIT;
+    c->sources[i].id = ++c->next_source_id;
+    c->sources[i].action = action;
+    c->sources[i].timeout = timeout;
+    c->sources[i].detach = detach;
+    c->sources[i].ud = user_data;
+    *handle = c->sources[i].id;
+    return XMPP_OK;
+}
+
+/* Forgets a source and unwatches its descriptors. */
+static int drop_source(xmpp_client *c, unsigned long handle) {
+    size_t i;
+    for (i = 0; i < MAX_SOURCES; i++)
+        if (c->sources[i].id == handle)
+            break;
+    if (i == MAX_SOURCES)
+        return XMPP_ERR_NOT_FOUND;
+    memset(&c->sources[i], 0, sizeof(c->sources[i]));
+    for (i = c->nwatch; i-- > 0;)
+        if (c->watch[i].owner == handle)
+            (void)watch_owned(c, handle, c->watch[i].fd, XMPP_IO_NONE);
+    return XMPP_OK;
+}
+
+int xmpp_client_remove_source(xmpp_client *c, unsigned long handle) {
+    int rc;
+    if (c == NULL || handle == 0)
+        return XMPP_ERR_INVALID;
+    if ((rc = drop_source(c, handle)) != XMPP_OK)
+        return rc;
+    return xmpp_client_source_changed(c);
+}
+
+int xmpp_client_source_watch(xmpp_client *c, unsigned long handle, int fd, int events) {
+    size_t i;
+    if (c == NULL || handle == 0 || fd < 0 || (events & ~(XMPP_IO_IN | XMPP_IO_OUT)) != 0)
+        return XMPP_ERR_INVALID;
+    for (i = 0; i < MAX_SOURCES; i++)
+        if (c->sources[i].id == handle)
+            break;
+    if (i == MAX_SOURCES)
+        return XMPP_ERR_NOT_FOUND;
+    return watch_owned(c, handle, fd, events);
+}
+
+int xmpp_client_source_changed(xmpp_client *c) {
+    if (c == NULL)
+        return XMPP_ERR_INVALID;
+    if (!c->in_action)
+        update_timer(c); /* inside socket_action, after_io() does it */
+    return XMPP_OK;
 }

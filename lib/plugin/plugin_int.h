@@ -42,5 +42,8 @@ extern const xmpp_plugin_desc xmpp__plugin_im;
 extern const xmpp_plugin_desc xmpp__plugin_time;
 extern const xmpp_plugin_desc xmpp__plugin_last;
 extern const xmpp_plugin_desc xmpp__plugin_vcard;
+extern const xmpp_plugin_desc xmpp__plugin_pubsub;
+extern const xmpp_plugin_desc xmpp__plugin_avatar;
+extern const xmpp_plugin_desc xmpp__plugin_bookmarks;
 
 #endif

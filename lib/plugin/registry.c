@@ -14,11 +14,20 @@ struct plugin_on {
     void *state;
 };
 
+struct dyn_feature {
+    char *var;
+    unsigned long refs; /* add/remove pairs */
+};
+
+#define MAX_DYN_FEATURES 256 /* run-time features per session */
+
 struct xmpp__plugins {
     const xmpp_plugin_desc **known;
     size_t n_known;
     struct plugin_on *on;
     size_t n_on, cap_on;
+    struct dyn_feature *feat; /* features added at run time */
+    size_t n_feat;
 };
 
 static const xmpp_plugin_desc *const builtins[] = {
@@ -28,6 +37,7 @@ static const xmpp_plugin_desc *const builtins[] = {
     &xmpp__plugin_markers, &xmpp__plugin_retraction, &xmpp__plugin_reactions,
     &xmpp__plugin_replies, &xmpp__plugin_im, &xmpp__plugin_time, &xmpp__plugin_last,
     &xmpp__plugin_vcard};
+    &xmpp__plugin_pubsub, &xmpp__plugin_avatar, &xmpp__plugin_bookmarks};
 
 static int name_ok(const char *n) {
     size_t i;
@@ -242,6 +252,69 @@ xmpp_ctx *xmpp_session_ctx(const xmpp_session *s) {
     return s ? s->ctx : NULL;
 }
 
+/* ---- features added at run time (e.g. XEP-0163 NODE+notify) */
+static struct dyn_feature *find_feat(const xmpp_session *s, const char *var) {
+    size_t i;
+    if (s->plugins == NULL)
+        return NULL;
+    for (i = 0; i < s->plugins->n_feat; i++)
+        if (strcmp(s->plugins->feat[i].var, var) == 0)
+            return &s->plugins->feat[i];
+    return NULL;
+}
+
+int xmpp_session_add_feature(xmpp_session *s, const char *feature) {
+    struct dyn_feature *f;
+    size_t len;
+    if (s == NULL || feature == NULL || (len = strlen(feature)) == 0 || len > 1023 ||
+        !xmpp__xml_text_ok(feature, len))
+        return XMPP_ERR_INVALID;
+    if ((f = find_feat(s, feature)) != NULL) {
+        f->refs++;
+        return XMPP_OK;
+    }
+    if (ensure(s) != XMPP_OK)
+        return XMPP_ERR_NOMEM;
+    if (s->plugins->n_feat >= MAX_DYN_FEATURES)
+        return XMPP_ERR_LIMIT;
+    f = xmpp__realloc(s->ctx, s->plugins->feat, (s->plugins->n_feat + 1) * sizeof(*f));
+    if (f == NULL)
+        return XMPP_ERR_NOMEM;
+    s->plugins->feat = f;
+    f += s->plugins->n_feat;
+    if ((f->var = xmpp__strdup(s->ctx, feature)) == NULL)
+        return XMPP_ERR_NOMEM;
+    f->refs = 1;
+    s->plugins->n_feat++;
+    return XMPP_OK;
+}
+
+int xmpp_session_remove_feature(xmpp_session *s, const char *feature) {
+    struct dyn_feature *f;
+    size_t i;
+    if (s == NULL || feature == NULL)
+        return XMPP_ERR_INVALID;
+    if ((f = find_feat(s, feature)) == NULL)
+        return XMPP_ERR_NOT_FOUND;
+    if (--f->refs > 0)
+        return XMPP_OK;
+    xmpp__free(s->ctx, f->var);
+    i = (size_t)(f - s->plugins->feat);
+    memmove(f, f + 1, (s->plugins->n_feat - i - 1) * sizeof(*f));
+    s->plugins->n_feat--;
+    return XMPP_OK;
+}
+
+size_t xmpp_session_feature_count(const xmpp_session *s) {
+    return s && s->plugins ? s->plugins->n_feat : 0;
+}
+
+const char *xmpp_session_feature_at(const xmpp_session *s, size_t i) {
+    if (s == NULL || s->plugins == NULL || i >= s->plugins->n_feat)
+        return NULL;
+    return s->plugins->feat[i].var;
+}
+
 /* ---- options */
 static int opts_ensure(xmpp_session_options *o) {
     if (o->plugins == NULL) {
@@ -380,6 +453,9 @@ void xmpp__plugins_session_free(xmpp_session *s) {
         detach_last(s);
     xmpp__free(s->ctx, s->plugins->on);
     xmpp__free(s->ctx, s->plugins->known);
+    while (s->plugins->n_feat > 0)
+        xmpp__free(s->ctx, s->plugins->feat[--s->plugins->n_feat].var);
+    xmpp__free(s->ctx, s->plugins->feat);
     xmpp__free(s->ctx, s->plugins);
     s->plugins = NULL;
 }

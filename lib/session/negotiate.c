@@ -21,6 +21,8 @@ static int is(const xmpp_stanza *st, const char *name, const char *ns) {
 int xmpp__neg_send_header(xmpp_session *s) {
     char buf[512];
     int n;
+    if (s->o.component)
+        return xmpp__component_send_header(s);
     /* RFC 6120 §4.7: to = the domain; from = our bare JID only once the
      * stream is encrypted (§4.7.1), version 1.0. */
     n = snprintf(buf, sizeof(buf),
@@ -41,6 +43,10 @@ int xmpp__neg_send_header(xmpp_session *s) {
 void xmpp__neg_stream_start(xmpp_session *s, xmpp_stanza *header, const char *default_ns) {
     const char *version = xmpp_stanza_attr(header, "version");
     const char *id = xmpp_stanza_attr(header, "id");
+    if (s->o.component) {
+        xmpp__component_stream_start(s, header, default_ns);
+        return;
+    }
     if (s->step != STEP_HEADER) {
         xmpp__session_fail(s, XMPP_CAUSE_PROTOCOL, XMPP_SC_INVALID_XML,
                            "unexpected stream header");
@@ -743,6 +749,9 @@ void xmpp__neg_stanza(xmpp_session *s, xmpp_stanza *st) {
         return;
     case STEP_COMPRESS:
         xmpp__compress_stanza(s, st);
+        return;
+    case STEP_HANDSHAKE:
+        xmpp__component_stanza(s, st);
         return;
     default:
         /* a second features element, or anything while waiting for a

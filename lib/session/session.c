@@ -34,6 +34,8 @@ static void on_stanza(xmpp_stanza *st, void *ud) {
     s->last_rx = s->now;
     s->ping_deadline = 0;
     if (s->step == STEP_READY || s->step == STEP_CLOSING) {
+        if (s->o.component) /* XEP-0114: stanzas as in jabber:client */
+            xmpp__component_inbound(st);
         if (s->s2.features_due && xmpp__sasl2_late_features(s, st))
             return;
         if (strcmp(xmpp_stanza_name(st), "error") == 0 && xmpp_stanza_ns(st) &&
@@ -222,6 +224,8 @@ int xmpp__session_write_stanza(xmpp_session *s, const xmpp_stanza *st, size_t *b
     int rc;
     xmpp__buf_init(&tmp, s->ctx);
     rc = xmpp__stanza_serialize_buf(st, XMPP_NS_CLIENT, &tmp);
+    if (rc == XMPP_OK && s->o.component)
+        rc = xmpp__component_add_from(s, st, &tmp);
     if (bytes)
         *bytes = tmp.len;
     if (rc == XMPP_OK && s->limit_max_bytes && tmp.len > s->limit_max_bytes)

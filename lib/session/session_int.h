@@ -30,6 +30,7 @@ struct xmpp__sasl;
 #define XMPP_NS_BIND2 "urn:xmpp:bind:0"
 #define XMPP_NS_FAST "urn:xmpp:fast:0"
 #define XMPP_NS_CARBONS "urn:xmpp:carbons:2"
+#define XMPP_NS_COMPONENT "jabber:component:accept"
 
 struct xmpp_session_options {
     xmpp_ctx *ctx;
@@ -65,6 +66,7 @@ struct xmpp_session_options {
     char *fast_token;      /* secret: wiped */
     int64_t fast_expiry;
     struct xmpp__plugin_opts *plugins; /* lib/plugin/registry.c */
+    int component; /* XEP-0114: lib/session/component.c */
 };
 
 /* Negotiation steps (RFC 6120 §4–§7), in order. */
@@ -82,6 +84,7 @@ typedef enum {
     STEP_SESSION,      /* legacy session IQ sent */
     STEP_SM_RESUME,    /* XEP-0198 <resume/> sent */
     STEP_SM_ENABLE,    /* XEP-0198 <enable/> sent */
+    STEP_HANDSHAKE,    /* XEP-0114 <handshake/> sent */
     STEP_READY,
     STEP_CLOSING,
     STEP_CLOSED
@@ -256,6 +259,12 @@ int xmpp__neg_send_header(xmpp_session *s);
 void xmpp__neg_tls_begin(xmpp_session *s);
 void xmpp__neg_tls_done(xmpp_session *s);
 void xmpp__neg_free(xmpp_session *s);
+/* XEP-0114 (component.c) */
+int xmpp__component_send_header(xmpp_session *s);
+void xmpp__component_stream_start(xmpp_session *s, xmpp_stanza *header, const char *default_ns);
+void xmpp__component_stanza(xmpp_session *s, xmpp_stanza *st);
+void xmpp__component_inbound(xmpp_stanza *st);
+int xmpp__component_add_from(xmpp_session *s, const xmpp_stanza *st, xmpp_buf *b);
 
 /* negotiate.c, for sm.c and sasl2.c */
 void xmpp__neg_ready(xmpp_session *s);

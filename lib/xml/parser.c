@@ -90,6 +90,8 @@ struct xmpp_xml_parser {
     uint64_t bound, scan, start;
     int have_start;
     int skip_gt; /* the header's closing '>' comes before the stanza */
+    const char *root_name, *root_ns; /* static: the root element required */
+    uint64_t end_at; /* input offset just after the root's end tag */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -519,13 +521,19 @@ static const char *default_ns(int nb, const xmlChar **ns) {
     return NULL;
 }
 
-/* RFC 6120 §4.8.1: the root is <stream> in the streams namespace. */
+void xmpp_xml_parser_set_root(xmpp_xml_parser *p, const char *name, const char *ns) {
+    p->root_name = name ? name : "stream";
+    p->root_ns = name ? ns : XMPP_NS_STREAMS;
+}
+
+/* RFC 6120 §4.8.1: the root is <stream> in the streams namespace (or what
+ * xmpp_xml_parser_set_root() asked for). */
 static void start_root(xmpp_xml_parser *p, const xmlChar *local, const xmlChar *uri, int nb_ns,
                        const xmlChar **nss, int nb_attrs, const xmlChar **atts) {
     xmpp_stanza *hdr;
-    if (strcmp((const char *)local, "stream") != 0 || uri == NULL ||
-        strcmp((const char *)uri, XMPP_NS_STREAMS) != 0) {
-        halt(p, XMPP_SC_INVALID_NAMESPACE, "root is not a stream", XMPP_ERR_STREAM);
+    if (strcmp((const char *)local, p->root_name) != 0 || uri == NULL ||
+        strcmp((const char *)uri, p->root_ns) != 0) {
+        halt(p, XMPP_SC_INVALID_NAMESPACE, "unexpected root element", XMPP_ERR_STREAM);
         return;
     }
     if (consumed(p) + 1 + p->bom > p->lim.max_header_bytes) { /* +1: the '>' */
@@ -611,6 +619,7 @@ static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix, const 
         /* RFC 6120 §4.4: the stream is closed; nothing after it counts */
         p->depth = 0;
         p->phase = PH_ENDED;
+        p->end_at = consumed(p) + p->bom;
         p->xc->disableSAX = 1;
         if (p->cb.stream_end != NULL) {
             p->in_cb++;
@@ -750,6 +759,7 @@ int xmpp_xml_parser_new(xmpp_xml_parser **out, xmpp_ctx *ctx, const xmpp_xml_cal
         return XMPP_ERR_NOMEM;
     memset(p, 0, sizeof(*p));
     p->ctx = ctx;
+    xmpp_xml_parser_set_root(p, NULL, NULL);
     p->cb = *cb;
     p->ud = ud;
     xmpp__buf_init(&p->text, ctx);
@@ -976,6 +986,10 @@ static void prescan(xmpp_xml_parser *p, const char **data, size_t *len) {
     }
     p->phase = PH_HEADER;
     push(p, (const char *)p->pro + p->bom, p->pro_len - p->bom);
+}
+
+uint64_t xmpp_xml_parser_end_offset(const xmpp_xml_parser *p) {
+    return p != NULL && p->phase == PH_ENDED ? p->end_at : 0;
 }
 
 int xmpp_xml_parser_feed(xmpp_xml_parser *p, const char *data, size_t len) {

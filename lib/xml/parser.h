@@ -48,6 +48,16 @@ int xmpp_xml_parser_new(xmpp_xml_parser **out, xmpp_ctx *ctx,
  * stanza in progress is checked against the new values from then on. */
 void xmpp_xml_parser_set_limits(xmpp_xml_parser *p, const xmpp_xml_limits *limits);
 
+/* Sets the root element required instead of <stream:stream> (name and
+ * namespace, both static strings; NULL name restores the default). BOSH
+ * parses each <body xmlns='http://jabber.org/protocol/httpbind'/> as a
+ * stream of its own. Call before feeding. */
+void xmpp_xml_parser_set_root(xmpp_xml_parser *p, const char *name, const char *ns);
+
+/* Once the root has closed: the number of input bytes up to and including
+ * its end tag since the last reset (what follows it was ignored); else 0. */
+uint64_t xmpp_xml_parser_end_offset(const xmpp_xml_parser *p);
+
 /* Feeds bytes. Callbacks fire from inside this call. Returns
  *  XMPP_OK          all bytes consumed (an incomplete tail is kept);
  *  XMPP_ERR_STREAM  the stream is in error (sticky); see xmpp_xml_parser_error;

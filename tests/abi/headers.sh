@@ -1,5 +1,5 @@
 #!/bin/sh
-# Header test: every public header compiles on its own as C89 -pedantic,
+# Header test: every public header (xmpp/, xmpp/sys/, xmpp/xep/) compiles on its own as C89 -pedantic,
 # C99, C11 and C++; and a two-line program using <xmpp/xmpp.h> compiles and
 # links against the built shared library.
 set -u
@@ -12,9 +12,14 @@ trap 'rm -rf "$tmp"' EXIT
 inc="-I$srcdir/include -I$builddir/include"
 fail=0
 pass=0
-for h in "$srcdir"/include/xmpp/*.h "$builddir"/include/xmpp/version.h; do
+for h in "$srcdir"/include/xmpp/*.h "$srcdir"/include/xmpp/sys/*.h "$srcdir"/include/xmpp/xep/*.h \
+         "$builddir"/include/xmpp/version.h; do
   [ -f "$h" ] || continue
-  name=xmpp/$(basename "$h")
+  case $h in
+    */include/xmpp/sys/*) name=xmpp/sys/$(basename "$h") ;;
+    */include/xmpp/xep/*) name=xmpp/xep/$(basename "$h") ;;
+    *) name=xmpp/$(basename "$h") ;;
+  esac
   printf '#include <%s>\nint main(void) { return 0; }\n' "$name" > "$tmp/t.c"
   for std in "-std=c89 -pedantic-errors -Wall -Wextra -Werror" "-std=c99 -Wall -Werror" "-std=c11 -Wall -Werror"; do
     if $CC $std $inc -c "$tmp/t.c" -o "$tmp/t.o" 2> "$tmp/err"; then

@@ -6,6 +6,7 @@ srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}
 status=0
 for t in parser roundtrip jid scram inflate smstate http ws im; do
+for t in parser roundtrip jid scram inflate smstate http ws bosh hostmeta proxy; do
   bin="$builddir/tests/fuzz/replay_$t"
   dirs="$srcdir/tests/fuzz/corpus/$t"
   [ -d "$srcdir/tests/fuzz/corpus/$t.repro" ] && dirs="$dirs $srcdir/tests/fuzz/corpus/$t.repro"

@@ -153,7 +153,7 @@ listen:
       /api: mod_http_api
       /bosh: mod_bosh
       /ws: ejabberd_http_ws
-      /upload: mod_http_upload
+      /upload: mod_http_upload$COMP_LISTEN
 acl:
   admin:
     user:
@@ -292,6 +292,20 @@ start() {
   for attempt in 1 2 3; do
     read -r C2S_PORT TLS_PORT HTTP_PORT DIST_PORT <<<"$("$PY" "$HELPER" ports 4)"
     node=libxmpp$DIST_PORT@localhost
+    # COMPONENT=1: an external XEP-0114 component echo.DOMAIN on COMP_PORT
+    COMP_LISTEN=""
+    if [ "${COMPONENT:-0}" = 1 ]; then
+      COMP_PORT=$("$PY" "$HELPER" ports 1)
+      COMP_SECRET=${COMP_SECRET:-comp-secret-$RANDOM$RANDOM}
+      COMP_LISTEN="
+  -
+    port: $COMP_PORT
+    ip: \"127.0.0.1\"
+    module: ejabberd_service
+    hosts:
+      \"echo.$DOMAIN\":
+        password: \"$COMP_SECRET\""
+    fi
     write_config "$DIR/ejabberd.yml"
     cat >"$DIR/ejabberdctl.cfg" <<EOF
 ERL_DIST_PORT=$DIST_PORT
@@ -326,7 +340,7 @@ EOF
     SERVER_PID=$!
     echo "$SERVER_PID" >"$DIR/server.pid"
     phase "erl launched"
-    if wait_ports "$SERVER_PID" "$START_TIMEOUT" "$C2S_PORT" "$TLS_PORT" "$HTTP_PORT"; then
+    if wait_ports "$SERVER_PID" "$START_TIMEOUT" "$C2S_PORT" "$TLS_PORT" "$HTTP_PORT" ${COMP_PORT:-}; then
       ok=1
       break
     fi
@@ -359,6 +373,11 @@ XMPP_API_URL=http://127.0.0.1:$HTTP_PORT/api
 XMPP_WEBSOCKET_URL=ws://127.0.0.1:$HTTP_PORT/ws
 XMPP_BOSH_URL=http://127.0.0.1:$HTTP_PORT/bosh
 export XMPP_UPLOAD_DOMAIN XMPP_SERVER_CERT EJABBERD_NODE EJABBERDCTL XMPP_API_URL XMPP_WEBSOCKET_URL XMPP_BOSH_URL"
+  [ -n "${COMP_PORT:-}" ] && EXTRA_ENV="$EXTRA_ENV
+XMPP_COMPONENT_DOMAIN=echo.$DOMAIN
+XMPP_COMPONENT_PORT=$COMP_PORT
+XMPP_COMPONENT_SECRET=$COMP_SECRET
+export XMPP_COMPONENT_DOMAIN XMPP_COMPONENT_PORT XMPP_COMPONENT_SECRET"
   phase "accounts registered"
   SASL2_OK=0
   write_env "$DIR/env"

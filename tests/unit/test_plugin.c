@@ -575,6 +575,253 @@ static void test_ping_request(void **state) {
     assert_int_equal(p.status, XMPP_IQ_CANCELLED);
 }
 
+/* ---- XEP-0115 receiving side: ask once, verify, cache */
+struct caps_seen {
+    int calls;
+    char jid[128];
+    int has_muc;
+};
+
+static void on_caps(xmpp_session *s, const char *jid, const xmpp_disco_info *info, void *ud) {
+    struct caps_seen *c = ud;
+    (void)s;
+    c->calls++;
+    snprintf(c->jid, sizeof(c->jid), "%s", jid);
+    c->has_muc = xmpp_disco_info_has_feature(info, "http://jabber.org/protocol/muc");
+}
+
+/* The id of the last request in the output. */
+static void last_id(struct fix *f, char *out, size_t n) {
+    const char *id = strstr(f->out, "id=\"");
+    assert_non_null(id);
+    snprintf(out, n, "%.*s", (int)(strchr(id + 4, '"') - id - 4), id + 4);
+}
+
+#define PSI_VER "q07IKJEyjvHSyhy//CH0CxmKi8w="
+/* XEP-0115 §5.3, the complex generation example (with an XEP-0128 form) */
+#define PSI_QUERY(node)                                                                      \
+    "<query xmlns='http://jabber.org/protocol/disco#info' node='" node "'>"                  \
+    "<identity xml:lang='en' category='client' name='Psi 0.11' type='pc'/>"                  \
+    "<identity xml:lang='el' category='client' name='\xce\xa8 0.11' type='pc'/>"             \
+    "<feature var='http://jabber.org/protocol/caps'/>"                                       \
+    "<feature var='http://jabber.org/protocol/disco#info'/>"                                 \
+    "<feature var='http://jabber.org/protocol/disco#items'/>"                                \
+    "<feature var='http://jabber.org/protocol/muc'/>"                                        \
+    "<x xmlns='jabber:x:data' type='result'>"                                                \
+    "<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:dataforms:softwareinfo</value></field>" \
+    "<field var='ip_version'><value>ipv4</value><value>ipv6</value></field>"                 \
+    "<field var='os'><value>Mac</value></field>"                                             \
+    "<field var='os_version'><value>10.5.1</value></field>"                                  \
+    "<field var='software'><value>Psi</value></field>"                                       \
+    "<field var='software_version'><value>0.11</value></field>"                              \
+    "</x></query>"
+
+static void test_caps_receive(void **state) {
+    struct fix *f = login_all();
+    struct caps_seen c;
+    char id[64], buf[4096];
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(xmpp_caps_set_callback(f->s, on_caps, &c), XMPP_OK);
+    assert_int_equal(xmpp_caps_has_feature(f->s, "bob@example.com/psi", "urn:x"),
+                     XMPP_ERR_NOT_FOUND);
+    take(f);
+    server(f, "<presence from='bob@example.com/psi'><c xmlns='http://jabber.org/protocol/caps' "
+              "hash='sha-1' node='http://psi-im.org' ver='" PSI_VER "'/></presence>");
+    assert_non_null(strstr(f->out, "to=\"bob@example.com/psi\""));
+    assert_non_null(strstr(f->out, "node=\"http://psi-im.org#" PSI_VER "\""));
+    last_id(f, id, sizeof(id));
+    /* a second peer with the same ver while the query is out: no new query */
+    take(f);
+    server(f, "<presence from='carol@example.com/psi'><c xmlns='http://jabber.org/protocol/caps' "
+              "hash='sha-1' node='http://psi-im.org' ver='" PSI_VER "'/></presence>");
+    assert_int_equal(f->out_len, 0);
+    snprintf(buf, sizeof(buf), "<iq type='result' id='%s' from='bob@example.com/psi'>%s</iq>", id,
+             PSI_QUERY("http://psi-im.org#" PSI_VER));
+    server(f, buf);
+    assert_int_equal(c.calls, 2); /* both peers */
+    assert_int_equal(c.has_muc, 1);
+    assert_int_equal(xmpp_caps_cache_size(f->s), 1);
+    assert_int_equal(xmpp_caps_has_feature(f->s, "bob@example.com/psi",
+                                           "http://jabber.org/protocol/muc"), 1);
+    assert_int_equal(xmpp_caps_has_feature(f->s, "carol@example.com/psi", "urn:nope"), 0);
+    /* a third peer: answered from the cache, nothing sent */
+    take(f);
+    server(f, "<presence from='dave@example.com/psi'><c xmlns='http://jabber.org/protocol/caps' "
+              "hash='sha-1' node='http://psi-im.org' ver='" PSI_VER "'/></presence>");
+    assert_int_equal(f->out_len, 0);
+    assert_int_equal(c.calls, 3);
+    assert_string_equal(c.jid, "dave@example.com/psi");
+    /* unavailable: forgotten */
+    server(f, "<presence type='unavailable' from='dave@example.com/psi'/>");
+    assert_int_equal(xmpp_caps_has_feature(f->s, "dave@example.com/psi", "urn:x"),
+                     XMPP_ERR_NOT_FOUND);
+    fix_free(f);
+}
+
+static void test_caps_poisoning(void **state) {
+    struct fix *f = login_all();
+    struct caps_seen c;
+    char id[64], buf[4096];
+    int i;
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(xmpp_caps_set_callback(f->s, on_caps, &c), XMPP_OK);
+    /* an answer that does not hash to the ver is not cached */
+    take(f);
+    server(f, "<presence from='eve@example.com/x'><c xmlns='http://jabber.org/protocol/caps' "
+              "hash='sha-1' node='n' ver='" PSI_VER "'/></presence>");
+    last_id(f, id, sizeof(id));
+    snprintf(buf, sizeof(buf),
+             "<iq type='result' id='%s' from='eve@example.com/x'>"
+             "<query xmlns='http://jabber.org/protocol/disco#info'>"
+             "<identity category='client' type='pc'/><feature var='urn:evil'/></query></iq>",
+             id);
+    server(f, buf);
+    assert_int_equal(c.calls, 0);
+    assert_int_equal(xmpp_caps_cache_size(f->s), 0);
+    /* §5.4: a duplicate feature makes the answer invalid even if the
+     * hash of the deduplicated list would match */
+    take(f);
+    server(f, "<presence from='eve@example.com/y'><c xmlns='http://jabber.org/protocol/caps' "
+              "hash='sha-1' node='n' ver='" PSI_VER "'/></presence>");
+    last_id(f, id, sizeof(id));
+    snprintf(buf, sizeof(buf), "<iq type='result' id='%s' from='eve@example.com/y'>%s</iq>", id,
+             PSI_QUERY("n#" PSI_VER));
+    /* insert a duplicate feature */
+    {
+        char *p = strstr(buf, "<feature");
+        char tmp[4096];
+        snprintf(tmp, sizeof(tmp), "%.*s<feature var='http://jabber.org/protocol/muc'/>%s",
+                 (int)(p - buf), buf, p);
+        server(f, tmp);
+    }
+    assert_int_equal(c.calls, 0);
+    assert_int_equal(xmpp_caps_cache_size(f->s), 0);
+    /* a flood of made-up vers: at most 8 queries in flight */
+    take(f);
+    for (i = 0; i < 50; i++) {
+        snprintf(buf, sizeof(buf),
+                 "<presence from='m%d@example.com/x'><c xmlns='http://jabber.org/protocol/caps' "
+                 "hash='sha-1' node='n' ver='v%d'/></presence>", i, i);
+        server(f, buf);
+    }
+    assert_int_equal(count_of(f->out, "disco#info"), 8);
+    /* legacy caps (no hash) and bare-JID senders are ignored */
+    take(f);
+    server(f, "<presence from='old@example.com/x'><c xmlns='http://jabber.org/protocol/caps' "
+              "node='n' ver='1.0'/></presence>"
+              "<presence from='bare@example.com'><c xmlns='http://jabber.org/protocol/caps' "
+              "hash='sha-1' node='n' ver='zz'/></presence>");
+    assert_int_equal(f->out_len, 0);
+    fix_free(f);
+}
+
+struct items_seen {
+    int calls;
+    size_t n;
+    char first[128];
+};
+
+static void on_items(xmpp_session *s, xmpp_iq_status status, const xmpp_disco_items *items,
+                     xmpp_stanza *error, void *ud) {
+    struct items_seen *r = ud;
+    const char *jid = NULL, *name = NULL;
+    (void)s;
+    (void)error;
+    r->calls++;
+    assert_int_equal(status, XMPP_IQ_RESULT);
+    r->n = xmpp_disco_items_count(items);
+    assert_int_equal(xmpp_disco_items_at(items, 0, &jid, NULL, &name), XMPP_OK);
+    snprintf(r->first, sizeof(r->first), "%s|%s", jid, name ? name : "");
+    assert_int_equal(xmpp_disco_items_at(items, r->n, &jid, NULL, NULL), XMPP_ERR_NOT_FOUND);
+}
+
+static void test_disco_items(void **state) {
+    struct fix *f = login_all();
+    struct items_seen r;
+    char id[64], buf[1024];
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    /* the responder: an empty list, item-not-found for a node */
+    server(f, "<iq type='get' id='i1' from='bob@example.com/x'>"
+              "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>");
+    assert_non_null(strstr(f->out, "type=\"result\""));
+    assert_non_null(strstr(f->out, "<query xmlns=\"http://jabber.org/protocol/disco#items\"/>"));
+    take(f);
+    server(f, "<iq type='get' id='i2' from='bob@example.com/x'>"
+              "<query xmlns='http://jabber.org/protocol/disco#items' node='x'/></iq>");
+    assert_non_null(strstr(f->out, "item-not-found"));
+    take(f);
+    assert_int_equal(xmpp_disco_items_request(f->s, "example.com", NULL, 0, on_items, &r),
+                     XMPP_OK);
+    pump(f);
+    last_id(f, id, sizeof(id));
+    /* an item without jid is not counted */
+    snprintf(buf, sizeof(buf),
+             "<iq type='result' id='%s' from='example.com'>"
+             "<query xmlns='http://jabber.org/protocol/disco#items'><item name='broken'/>"
+             "<item jid='upload.example.com' name='Upload'/>"
+             "<item jid='conference.example.com'/></query></iq>", id);
+    server(f, buf);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.first, "upload.example.com|Upload");
+    fix_free(f);
+}
+
+struct form_seen {
+    int calls;
+    char max[32];
+    int missing;
+};
+
+static void on_info_form(xmpp_session *s, xmpp_iq_status status, const xmpp_disco_info *info,
+                         xmpp_stanza *error, void *ud) {
+    struct form_seen *r = ud;
+    char *v = NULL;
+    (void)s;
+    (void)error;
+    (void)status;
+    r->calls++;
+    assert_non_null(xmpp_disco_info_form(info, "urn:xmpp:http:upload:0"));
+    assert_null(xmpp_disco_info_form(info, "urn:other"));
+    assert_int_equal(xmpp_disco_info_form_value(info, "urn:xmpp:http:upload:0", "max-file-size", &v),
+                     XMPP_OK);
+    snprintf(r->max, sizeof(r->max), "%s", v);
+    xmpp_free(xmpp_session_ctx(s), v);
+    r->missing = xmpp_disco_info_form_value(info, "urn:xmpp:http:upload:0", "nope", &v);
+}
+
+static void test_disco_info_forms(void **state) {
+    struct fix *f = login_all();
+    struct form_seen r;
+    char id[64], buf[1024];
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(xmpp_disco_info_request(f->s, "upload.example.com", NULL, 0, on_info_form, &r),
+                     XMPP_OK);
+    pump(f);
+    last_id(f, id, sizeof(id));
+    snprintf(buf, sizeof(buf),
+             "<iq type='result' id='%s' from='upload.example.com'>"
+             "<query xmlns='http://jabber.org/protocol/disco#info'>"
+             "<feature var='urn:xmpp:http:upload:0'/>"
+             "<x xmlns='jabber:x:data' type='result'><field var='FORM_TYPE' type='text'>"
+             "<value>urn:xmpp:http:upload:0</value></field>"
+             "<field var='max-file-size'><value>1</value></field></x>"
+             "<x xmlns='jabber:x:data' type='result'><field var='FORM_TYPE' type='hidden'>"
+             "<value>urn:xmpp:http:upload:0</value></field>"
+             "<field var='max-file-size'><value>5242880</value></field></x>"
+             "</query></iq>", id);
+    server(f, buf);
+    /* the form whose FORM_TYPE is not hidden is not taken */
+    assert_int_equal(r.calls, 1);
+    assert_string_equal(r.max, "5242880");
+    assert_int_equal(r.missing, XMPP_ERR_NOT_FOUND);
+    fix_free(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry),
@@ -585,6 +832,10 @@ int main(void) {
         cmocka_unit_test(test_caps_decorate),
         cmocka_unit_test(test_ping_version),
         cmocka_unit_test(test_ping_request),
+        cmocka_unit_test(test_caps_receive),
+        cmocka_unit_test(test_caps_poisoning),
+        cmocka_unit_test(test_disco_items),
+        cmocka_unit_test(test_disco_info_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,6 +142,49 @@ XMPP_EXTERN size_t xmpp_session_plugin_count(const xmpp_session *s);
 XMPP_EXTERN const xmpp_plugin_desc *xmpp_session_plugin_at(const xmpp_session *s, size_t i);
 
 /**
+ * Adds a disco feature to the session at run time, besides those of the
+ * enabled plugins' descriptors: disco#info answers (lib "disco") and the
+ * XEP-0115 verification string (xmpp_caps_ver()) include it from now on.
+ * Used for XEP-0163 "NODE+notify" interests (xmpp_pep_notify_add()).
+ * Features are counted: adding one twice needs two removals.
+ *
+ * The library does not announce the change: to tell contacts about the
+ * new capabilities, send a new presence decorated with
+ * xmpp_caps_decorate() (XEP-0115 §4: a changed hash means a changed
+ * feature set).
+ * @param s the session.
+ * @param feature the feature (copied; 1 to 1023 bytes of XML-safe UTF-8).
+ * @return ::XMPP_OK; ::XMPP_ERR_INVALID; ::XMPP_ERR_LIMIT (256 distinct
+ *         run-time features); ::XMPP_ERR_NOMEM. Callable from callbacks.
+ */
+XMPP_EXTERN int xmpp_session_add_feature(xmpp_session *s, const char *feature);
+
+/**
+ * Withdraws one addition of a run-time feature (xmpp_session_add_feature()).
+ * @param s the session.
+ * @param feature the feature.
+ * @return ::XMPP_OK; ::XMPP_ERR_NOT_FOUND (not added); ::XMPP_ERR_INVALID.
+ *         Callable from callbacks.
+ */
+XMPP_EXTERN int xmpp_session_remove_feature(xmpp_session *s, const char *feature);
+
+/**
+ * The number of distinct run-time features (xmpp_session_add_feature()).
+ * @param s the session.
+ * @return the count (0 for NULL).
+ */
+XMPP_EXTERN size_t xmpp_session_feature_count(const xmpp_session *s);
+
+/**
+ * A run-time feature by position (in the order of first addition).
+ * @param s the session.
+ * @param i the position, below xmpp_session_feature_count().
+ * @return the feature (valid until it is removed), or NULL when @p i is
+ *         out of range.
+ */
+XMPP_EXTERN const char *xmpp_session_feature_at(const xmpp_session *s, size_t i);
+
+/**
  * The context a session was created with, for a plugin's allocations
  * (free them with xmpp_free()) and new stanzas.
  * @param s the session.
