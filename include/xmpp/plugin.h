@@ -24,7 +24,7 @@
  *  - "last": answers XEP-0012 last activity once the idle time is set
  *    (xmpp/xep/last.h);
  *  - "vcard": advertises vcard-temp, reports XEP-0153 avatar hashes
- *    (xmpp/xep/vcard.h).
+ *    (xmpp/xep/vcard.h);
  *  - "pubsub": XEP-0060 requests and sender-checked notifications,
  *    XEP-0163 +notify interests, XEP-0223 private publishing (needs
  *    "disco"), xmpp/xep/pubsub.h; XEP-0049 private storage needs no

@@ -5,8 +5,7 @@ set -u
 srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}
 status=0
-for t in parser roundtrip jid scram inflate smstate http ws im; do
-for t in parser roundtrip jid scram inflate smstate http ws bosh hostmeta proxy; do
+for t in parser roundtrip jid scram inflate smstate http ws bosh hostmeta proxy im; do
   bin="$builddir/tests/fuzz/replay_$t"
   dirs="$srcdir/tests/fuzz/corpus/$t"
   [ -d "$srcdir/tests/fuzz/corpus/$t.repro" ] && dirs="$dirs $srcdir/tests/fuzz/corpus/$t.repro"
