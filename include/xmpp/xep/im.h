@@ -9,7 +9,7 @@
  * then sends with xmpp_session_send(); parsers read them from a received
  * message into typed structs whose strings are borrowed from the message
  * (valid while the caller holds it). Every function checks its input:
- * malformed or hostile content gives an ::XMPP_ERR_* code, never a crash.
+ * malformed or hostile content gives a negative XMPP_ERR code, never a crash.
  * None of them touches a session, so all may be called from callbacks.
  *
  * The plugins "chatstates", "correction", "markers", "retraction",
