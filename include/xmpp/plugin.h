@@ -22,6 +22,16 @@
  *  - "presence": subscription requests and contacts' resources
  *    (xmpp/xep/presence.h);
  *  - "blocking": the XEP-0191 block list (xmpp/xep/blocking.h).
+ *  - "receipts": XEP-0184 receipts, answered and awaited
+ *    (xmpp/xep/receipts.h);
+ *  - "chatstates", "correction", "markers", "retraction", "reactions",
+ *    "replies": advertise XEP-0085, 0308, 0333, 0424, 0444, 0461 (builders
+ *    and parsers in xmpp/xep/im.h); "im" enables all six;
+ *  - "time": answers XEP-0202 entity time (xmpp/xep/time.h);
+ *  - "last": answers XEP-0012 last activity once the idle time is set
+ *    (xmpp/xep/last.h);
+ *  - "vcard": advertises vcard-temp, reports XEP-0153 avatar hashes
+ *    (xmpp/xep/vcard.h);
  *  - "pubsub": XEP-0060 requests and sender-checked notifications,
  *    XEP-0163 +notify interests, XEP-0223 private publishing (needs
  *    "disco"), xmpp/xep/pubsub.h; XEP-0049 private storage needs no

@@ -56,6 +56,17 @@ static const xmpp_plugin_desc *const builtins[] = {
     &xmpp__plugin_roster,
     &xmpp__plugin_presence,
     &xmpp__plugin_blocking,
+    &xmpp__plugin_receipts,
+    &xmpp__plugin_chatstates,
+    &xmpp__plugin_correction,
+    &xmpp__plugin_markers,
+    &xmpp__plugin_retraction,
+    &xmpp__plugin_reactions,
+    &xmpp__plugin_replies,
+    &xmpp__plugin_im,
+    &xmpp__plugin_time,
+    &xmpp__plugin_last,
+    &xmpp__plugin_vcard,
 };
 
 static int name_ok(const char *n) {

@@ -11,7 +11,7 @@
 #include <xmpp/xep/blocking.h>
 
 #include "plugin/plugin_int.h"
-#include "xep/im.h"
+#include "xep/roster_int.h"
 
 struct blocking_state {
     unsigned long h_block;

@@ -14,7 +14,7 @@
 #include <xmpp/xep/presence.h>
 
 #include "plugin/plugin_int.h"
-#include "xep/im.h"
+#include "xep/roster_int.h"
 
 struct xmpp_presence_info {
     char *full, *bare, *show, *status;

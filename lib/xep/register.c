@@ -9,7 +9,7 @@
 #include <xmpp/stanza.h>
 #include <xmpp/xep/register.h>
 
-#include "xep/im.h"
+#include "xep/roster_int.h"
 
 struct reg_req {
     xmpp_iq_fn cb;

@@ -12,7 +12,7 @@
 #include <xmpp/xep/roster.h>
 
 #include "plugin/plugin_int.h"
-#include "xep/im.h"
+#include "xep/roster_int.h"
 
 struct xmpp_roster_item {
     char *jid, *name;

@@ -1,7 +1,7 @@
 /* Helpers shared by the instant-messaging plugins (roster, presence,
  * blocking, register). They use only the public interface. */
-#ifndef XMPP_XEP_IM_H
-#define XMPP_XEP_IM_H
+#ifndef XMPP_XEP_ROSTER_INT_H
+#define XMPP_XEP_ROSTER_INT_H
 
 #include "core/internal.h"
 
