@@ -2,7 +2,9 @@
 # Integration test of archives and carbons (XEP-0313, XEP-0059, XEP-0280,
 # XEP-0359, XEP-0203): tests/integration/mam_client against the private
 # Prosody and ejabberd of tests/servers/, each started once, then
-# `xmpp-cli history` (backward paging in small pages, oldest first).
+# tests/integration/mam_muc_client (a room's archive, XEP-0313 §6, on
+# XMPP_MUC_DOMAIN), then `xmpp-cli history` (backward paging in small
+# pages, oldest first).
 #
 # Run by `make check` with top_srcdir and top_builddir in the environment;
 # by hand: top_srcdir=. top_builddir=BUILD tests/integration/mam.sh
@@ -22,6 +24,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 top_srcdir=$(cd "$top_srcdir" && pwd) || exit 99
 top_builddir=$(cd "$top_builddir" && pwd) || exit 99
 CLIENT=$top_builddir/tests/integration/mam_client
+MUC_CLIENT=$top_builddir/tests/integration/mam_muc_client
 CLI=$top_builddir/examples/xmpp-cli
 SERVERS=$top_srcdir/tests/servers
 
@@ -33,7 +36,7 @@ skip() {
 for t in /usr/bin/python3 setpriv certtool timeout; do
   command -v "$t" >/dev/null 2>&1 || skip "$t is missing (see tests/servers/README.md)"
 done
-for p in "$CLIENT" "$CLI"; do
+for p in "$CLIENT" "$MUC_CLIENT" "$CLI"; do
   if [ ! -x "$p" ]; then
     echo "mam: ERROR: $p is not built" >&2
     exit 99
@@ -90,6 +93,14 @@ for srv in ${MAM_SERVERS:-prosody ejabberd}; do
       "$ALICE_JID" "$ALICE_PASSWORD" "$BOB_JID" "$BOB_PASSWORD"
     rc=$?
     echo "mam_client on $srv: exit $rc, $((SECONDS - t0)) s"
+    [ "$rc" = 0 ] || { tail -n 20 "$SERVER_LOG" >&2; exit 1; }
+    # the room archive: alice posts in a fresh room on the MUC service,
+    # bob pages through the room's archive
+    t0=$SECONDS
+    timeout -k 2 60 "$MUC_CLIENT" "$XMPP_HOST" "$XMPP_PORT" "$XMPP_CAFILE" "$XMPP_MUC_DOMAIN" \
+      "$ALICE_JID" "$ALICE_PASSWORD" "$BOB_JID" "$BOB_PASSWORD"
+    rc=$?
+    echo "mam_muc_client on $srv: exit $rc, $((SECONDS - t0)) s"
     [ "$rc" = 0 ] || { tail -n 20 "$SERVER_LOG" >&2; exit 1; }
     # the CLI: carol writes dave 7 lines; dave reads the newest 5 in
     # pages of 2, oldest first
