@@ -13,7 +13,9 @@
  *      of 2 (2+2+1, complete at the end): the 5 bodies in order, each once,
  *      from the room JID with alice's nick, stamps valid, not decreasing and
  *      within the run, archive ids equal to the live stanza-ids by the room;
- *      then backwards from the end: the newest 2, then the 2 before.
+ *      then backwards from the end: the newest 2, then the 2 before;
+ *   4. catch-up: alice posts one more; bob asks for what follows the last
+ *      id he paged to and gets exactly that message, complete.
  * Exit status 0 when every step passed, 1 otherwise. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -26,7 +28,9 @@
 #include <xmpp/xep/muc.h>
 #include <xmpp/xep/sid.h>
 
-#define NMSG 5
+/* NFIRST messages first, then one more (the catch-up) */
+#define NFIRST 5
+#define NMSG 6
 
 typedef struct state {
     int ready, closed, joins, join_ok, iq_done;
@@ -277,24 +281,25 @@ int main(int argc, char **argv) {
         return 1;
 
     /* 2. alice posts */
-    for (i = 0; i < NMSG; i++) {
+    for (i = 0; i < NFIRST; i++) {
         snprintf(buf, sizeof(buf), "%s g%d", tag, i);
         if (xmpp_muc_send(xmpp_client_session(clients[0]), room, buf, NULL, 0) != XMPP_OK)
             check(0, "sending a groupchat message");
     }
-    check(run_until(&b.live, NMSG), "bob received the 5 groupchat messages live");
+    check(run_until(&b.live, NFIRST), "bob received the 5 groupchat messages live");
     settle(0.5); /* archived */
     t_end = (int64_t)time(NULL);
     {
         int have_sid = 1;
-        for (i = 0; i < NMSG; i++)
+        for (i = 0; i < NFIRST; i++)
             have_sid &= b.live_sid[i][0] != '\0';
         check(have_sid, "each live groupchat message carries a stanza-id by the room (XEP-0359)");
     }
 
     /* 3. the room archive, forwards in pages of 2 */
+    char after[128] = "";
     {
-        char all[512] = "", after[128] = "";
+        char all[512] = "";
         int pages = 0, maxn = 0, complete = 0;
         do {
             fetch(&b, 2, XMPP_MAM_FORWARD, after[0] ? after : NULL);
@@ -317,7 +322,7 @@ int main(int argc, char **argv) {
                            "run, not decreasing");
         check(b.from_ok, "room archive: every result is a groupchat message from ROOM/alice");
         ok = 1;
-        for (i = 0; i < NMSG; i++)
+        for (i = 0; i < NFIRST; i++)
             ok &= b.result_ids[i][0] != '\0' && strcmp(b.result_ids[i], b.live_sid[i]) == 0;
         check(ok, "room archive: archive ids equal the stanza-ids by the room seen live");
     }
@@ -330,6 +335,21 @@ int main(int argc, char **argv) {
     printf("room archive page before: %s\n", b.page);
     check(b.iq_status == XMPP_IQ_RESULT && strcmp(b.page, "g1 g2 ") == 0,
           "room archive backward: the page before");
+
+    /* 4. catch-up after the last id paged to */
+    snprintf(buf, sizeof(buf), "%s g%d", tag, NFIRST);
+    if (xmpp_muc_send(xmpp_client_session(clients[0]), room, buf, NULL, 0) != XMPP_OK)
+        check(0, "sending a groupchat message");
+    check(run_until(&b.live, NMSG), "bob received one more groupchat message live");
+    settle(0.5);
+    t_end = (int64_t)time(NULL);
+    fetch(&b, 2, XMPP_MAM_FORWARD, after[0] ? after : "none");
+    printf("room archive after the last id: %s\n", b.page);
+    check(b.iq_status == XMPP_IQ_RESULT && strcmp(b.page, "g5 ") == 0 && b.complete &&
+              b.live_sid[NFIRST][0] != '\0' &&
+              strcmp(b.result_ids[NFIRST], b.live_sid[NFIRST]) == 0 && b.stamps_ok && b.from_ok,
+          "room archive catch-up: after the last id paged to, exactly the new message, "
+          "complete, with its live stanza-id");
 
     xmpp_muc_leave(xmpp_client_session(clients[1]), room, NULL);
     xmpp_muc_destroy(xmpp_client_session(clients[0]), room, NULL, NULL, NULL, NULL);
