@@ -18,82 +18,24 @@
 #include <xmpp/xmpp.h>
 #include <xmpp/xep/component.h>
 
+#include "transcript.h"
+
 #define SHDR(id)                                                                             \
     "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "                   \
     "xmlns:stream='http://etherx.jabber.org/streams' from='echo.example' id='" id "'>"
 
-struct fix {
-    xmpp_ctx *ctx;
-    xmpp_session *s;
-    char out[16384];
-    size_t out_len;
-    int ready, closed, handled;
-    xmpp_disconnect_cause cause;
-    char bound[128];
-};
-
-static void on_ready(xmpp_session *s, const char *jid, void *ud) {
-    struct fix *f = ud;
-    (void)s;
-    f->ready++;
-    snprintf(f->bound, sizeof(f->bound), "%s", jid);
-}
-
-static void on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
-    struct fix *f = ud;
-    (void)s;
-    f->closed++;
-    f->cause = cause;
-}
-
-static void pump(struct fix *f) {
-    const void *d;
-    size_t n;
-    assert_int_equal(xmpp_session_drain(f->s, &d, &n), XMPP_OK);
-    if (n) {
-        assert_true(f->out_len + n < sizeof(f->out));
-        memcpy(f->out + f->out_len, d, n);
-        f->out_len += n;
-        f->out[f->out_len] = '\0';
-        assert_int_equal(xmpp_session_consume(f->s, n), XMPP_OK);
-    }
-}
-
-static void take(struct fix *f) {
-    f->out_len = 0;
-    f->out[0] = '\0';
-}
-
-static void server(struct fix *f, const char *bytes) {
-    assert_int_equal(xmpp_session_recv(f->s, bytes, strlen(bytes), 2000), XMPP_OK);
-    pump(f);
-}
-
-static struct fix *fix_new(int plaintext) {
-    static struct fix f;
-    xmpp_session_options *o;
-    memset(&f, 0, sizeof(f));
-    assert_int_equal(xmpp_ctx_new(&f.ctx, NULL), XMPP_OK);
-    assert_int_equal(xmpp_session_options_new(&o, f.ctx), XMPP_OK);
+/* The shared fixture as an XEP-0114 component: echo.example, secret
+ * "sesame"; started at t=1000, the server's bytes arrive at t=2000. */
+static void setup_component(xmpp_session_options *o) {
     assert_int_equal(xmpp_session_options_set_component(NULL, 1), XMPP_ERR_INVALID);
     assert_int_equal(xmpp_session_options_set_component(o, 1), XMPP_OK);
-    assert_int_equal(xmpp_session_options_set_jid(o, "echo.example"), XMPP_OK);
     assert_int_equal(xmpp_session_options_set_password(o, "sesame"), XMPP_OK);
-    if (plaintext) {
-        assert_int_equal(xmpp_session_options_allow_plaintext(o, 1), XMPP_OK);
-        assert_int_equal(xmpp_session_options_set_tls_mode(o, XMPP_TLS_NONE), XMPP_OK);
-    }
-    assert_int_equal(xmpp_session_options_set_callbacks(o, on_ready, on_closed, &f), XMPP_OK);
-    assert_int_equal(xmpp_session_new(&f.s, f.ctx, o), XMPP_OK);
-    xmpp_session_options_free(o);
-    assert_int_equal(xmpp_session_start(f.s, 1000), XMPP_OK);
-    pump(&f);
-    return &f;
 }
 
-static void fix_free(struct fix *f) {
-    xmpp_session_free(f->s);
-    xmpp_ctx_free(f->ctx);
+static struct fix *component_new(int plaintext) {
+    struct fix *f = fix_new_opts("echo.example", plaintext, setup_component);
+    f->now = 2000;
+    return f;
 }
 
 /* XEP-0114 §3: hex(SHA-1(id + secret)), lower case */
@@ -110,7 +52,7 @@ static void expected_handshake(const char *id, const char *secret, char *out) {
 }
 
 static struct fix *connected(void) {
-    struct fix *f = fix_new(1);
+    struct fix *f = component_new(1);
     char hs[80];
     assert_string_equal(f->out, "<?xml version='1.0'?><stream:stream to='echo.example' "
                                 "xmlns='jabber:component:accept' "
@@ -172,7 +114,7 @@ static void test_handshake_and_stanzas(void **state) {
 }
 
 static void test_wrong_secret(void **state) {
-    struct fix *f = fix_new(1);
+    struct fix *f = component_new(1);
     (void)state;
     server(f, SHDR("abc"));
     server(f, "<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
@@ -184,7 +126,7 @@ static void test_wrong_secret(void **state) {
 }
 
 static xmpp_disconnect_cause fails_with(const char *bytes) {
-    struct fix *f = fix_new(1);
+    struct fix *f = component_new(1);
     xmpp_disconnect_cause c;
     server(f, bytes);
     assert_int_equal(f->closed, 1);
@@ -214,7 +156,7 @@ static void test_failures(void **state) {
 }
 
 static void test_plaintext_refused(void **state) {
-    struct fix *f = fix_new(0); /* STARTTLS mode, plaintext not allowed */
+    struct fix *f = component_new(0); /* STARTTLS mode, plaintext not allowed */
     (void)state;
     assert_int_equal(f->closed, 1);
     assert_int_equal(f->cause, XMPP_CAUSE_TLS_REQUIRED);

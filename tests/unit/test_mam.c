@@ -21,25 +21,12 @@
 #include <xmpp/xep/mam.h>
 #include <xmpp/xep/sid.h>
 
-#define HDR                                                                                  \
-    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                             \
-    "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' "            \
-    "version='1.0'>"
-#define FEAT_PLAIN                                                                           \
-    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                \
-    "<mechanism>PLAIN</mechanism></mechanisms></stream:features>"
-#define FEAT_BIND                                                                            \
-    "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
+#include "transcript.h"
 
-struct fix {
-    xmpp_ctx *ctx;
-    xmpp_session *s;
-    char out[65536];
-    size_t out_len;
-    uint64_t now;
-    /* what the callbacks saw */
-    int app_msgs;          /* messages that reached the app's handler */
-    char log[4096];        /* results and carbons, in order */
+/* What the callbacks saw; hung on the fixture's extra. */
+struct mam_seen {
+    int app_msgs;   /* messages that reached the app's handler */
+    char log[4096]; /* results and carbons, in order */
     int done;
     xmpp_iq_status status;
     int complete;
@@ -47,43 +34,21 @@ struct fix {
     size_t delivered;
     int (*inspect)(xmpp_session *s, xmpp_stanza *st, void *ud);
 };
+#define MS(f) ((struct mam_seen *)(f)->extra)
 
 static void logf_(struct fix *f, const char *fmt, ...) {
-    size_t n = strlen(f->log);
+    size_t n = strlen(MS(f)->log);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(f->log + n, sizeof(f->log) - n, fmt, ap);
+    vsnprintf(MS(f)->log + n, sizeof(MS(f)->log) - n, fmt, ap);
     va_end(ap);
-}
-
-static void pump(struct fix *f) {
-    const void *d;
-    size_t n;
-    assert_int_equal(xmpp_session_drain(f->s, &d, &n), XMPP_OK);
-    if (n) {
-        assert_true(f->out_len + n < sizeof(f->out));
-        memcpy(f->out + f->out_len, d, n);
-        f->out_len += n;
-        f->out[f->out_len] = '\0';
-        assert_int_equal(xmpp_session_consume(f->s, n), XMPP_OK);
-    }
-}
-
-static void take(struct fix *f) {
-    f->out_len = 0;
-    f->out[0] = '\0';
-}
-
-static void server(struct fix *f, const char *bytes) {
-    assert_int_equal(xmpp_session_recv(f->s, bytes, strlen(bytes), f->now), XMPP_OK);
-    pump(f);
 }
 
 static int on_app_message(xmpp_session *s, xmpp_stanza *st, void *ud) {
     struct fix *f = ud;
-    f->app_msgs++;
-    if (f->inspect)
-        f->inspect(s, st, ud);
+    MS(f)->app_msgs++;
+    if (MS(f)->inspect)
+        MS(f)->inspect(s, st, ud);
     return 1;
 }
 
@@ -106,54 +71,35 @@ static void out_attr(struct fix *f, const char *elem, const char *attr, char *bu
     buf[e - q] = '\0';
 }
 
-/* Logs in alice@example.com/res over plaintext; an app message handler is
- * registered after the plugins given. */
-static struct fix *login(const char *plugins) {
-    static struct fix f;
-    xmpp_session_options *o;
-    char res[512], id[64];
-    memset(&f, 0, sizeof(f));
-    f.now = 1000;
-    assert_int_equal(xmpp_ctx_new(&f.ctx, NULL), XMPP_OK);
-    assert_int_equal(xmpp_session_options_new(&o, f.ctx), XMPP_OK);
-    assert_int_equal(xmpp_session_options_set_jid(o, "alice@example.com"), XMPP_OK);
-    assert_int_equal(xmpp_session_options_set_password(o, "secret"), XMPP_OK);
-    assert_int_equal(xmpp_session_options_allow_plaintext(o, 1), XMPP_OK);
-    assert_int_equal(xmpp_session_options_set_tls_mode(o, XMPP_TLS_NONE), XMPP_OK);
+/* The plugins the next session enables (see mam_login()). */
+static const char *g_plugins;
+
+static void setup_mam(xmpp_session_options *o) {
     assert_int_equal(xmpp_session_options_set_stream_management(o, XMPP_SM_OFF), XMPP_OK);
-    if (plugins && strstr(plugins, "sid"))
+    if (g_plugins && strstr(g_plugins, "sid"))
         assert_int_equal(xmpp_session_options_enable_plugin(o, "sid"), XMPP_OK);
-    if (plugins && strstr(plugins, "carbons"))
+    if (g_plugins && strstr(g_plugins, "carbons"))
         assert_int_equal(xmpp_session_options_enable_plugin(o, "carbons"), XMPP_OK);
-    if (plugins && strstr(plugins, "mam"))
+    if (g_plugins && strstr(g_plugins, "mam"))
         assert_int_equal(xmpp_session_options_enable_plugin(o, "mam"), XMPP_OK);
-    assert_int_equal(xmpp_session_new(&f.s, f.ctx, o), XMPP_OK);
-    xmpp_session_options_free(o);
-    assert_int_equal(
-        xmpp_session_add_handler(f.s, "message", NULL, NULL, on_app_message, &f, NULL), XMPP_OK);
-    assert_int_equal(xmpp_session_start(f.s, f.now), XMPP_OK);
-    pump(&f);
-    take(&f);
-    server(&f, HDR FEAT_PLAIN);
-    take(&f);
-    server(&f, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    take(&f);
-    server(&f, HDR FEAT_BIND);
-    out_attr(&f, "iq", "id", id, sizeof(id));
-    snprintf(res, sizeof(res),
-             "<iq type='result' id='%s'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
-             "<jid>alice@example.com/res</jid></bind></iq>",
-             id);
-    take(&f);
-    server(&f, res);
-    take(&f);
-    assert_int_equal(xmpp_session_get_state(f.s), XMPP_STATE_READY);
-    return &f;
 }
 
-static void fix_free(struct fix *f) {
-    xmpp_session_free(f->s);
-    xmpp_ctx_free(f->ctx);
+/* Logs in alice@example.com/res over plaintext, without stream management,
+ * with the plugins given; then an app message handler is registered. */
+static struct fix *mam_login(const char *plugins) {
+    static struct mam_seen seen;
+    struct fix *f;
+    memset(&seen, 0, sizeof(seen));
+    g_plugins = plugins;
+    g_setup = setup_mam;
+    f = login("alice@example.com", "alice@example.com/res");
+    g_setup = NULL;
+    f->extra = &seen;
+    assert_int_equal(xmpp_session_add_handler(f->s, "message", NULL, NULL, on_app_message, f, NULL),
+                     XMPP_OK);
+    take(f);
+    assert_int_equal(xmpp_session_get_state(f->s), XMPP_STATE_READY);
+    return f;
 }
 
 /* ---- XEP-0082 */
@@ -242,9 +188,9 @@ static int on_inspect(xmpp_session *s, xmpp_stanza *st, void *ud) {
 }
 
 static void test_delay_forward_sid(void **state) {
-    struct fix *f = login(NULL);
+    struct fix *f = mam_login(NULL);
     (void)state;
-    f->inspect = on_inspect;
+    MS(f)->inspect = on_inspect;
     server(f, "<message from='bob@example.com/x' type='chat'><wrap xmlns='urn:example'>"
               "<forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' "
               "stamp='2026-11-25T08:49:24Z'/><message xmlns='jabber:client' from='carol@example.com/y'><body>hi</body>"
@@ -253,9 +199,9 @@ static void test_delay_forward_sid(void **state) {
               "<stanza-id xmlns='urn:xmpp:sid:0' by='mallory@evil.example' id='FAKE'/>"
               "<stanza-id xmlns='urn:xmpp:sid:0' by='ALICE@example.com' id='A1'/>"
               "<origin-id xmlns='urn:xmpp:sid:0' id='O1'/></message>");
-    assert_string_equal(f->log, "[delay 0 1795596564 example.com][sid A1 O1]"
+    assert_string_equal(MS(f)->log, "[delay 0 1795596564 example.com][sid A1 O1]"
                                 "[fwd 0 carol@example.com/y delay]");
-    f->log[0] = '\0';
+    MS(f)->log[0] = '\0';
     /* a bad stamp, two forwarded messages, only a spoofed stanza-id, and
      * one from a full JID of ours */
     server(f, "<message from='bob@example.com/x' type='chat'><wrap xmlns='urn:example'>"
@@ -264,25 +210,25 @@ static void test_delay_forward_sid(void **state) {
               "<stanza-id xmlns='urn:xmpp:sid:0' by='mallory@evil.example' id='FAKE'/>"
               "<stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com/res' id='FAKE2'/>"
               "</message>");
-    assert_string_equal(f->log, "[delay -2 0 -][sid - -][fwd -2 - -]");
-    f->log[0] = '\0';
+    assert_string_equal(MS(f)->log, "[delay -2 0 -][sid - -][fwd -2 - -]");
+    MS(f)->log[0] = '\0';
     /* two stanza-ids by us: ambiguous, none is trusted */
     server(f, "<message from='bob@example.com/x'><wrap xmlns='urn:example'/>"
               "<stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com' id='A1'/>"
               "<stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com' id='A2'/></message>");
-    assert_string_equal(f->log, "[delay -3 0 -][sid - -][fwd -3 - -]");
-    f->log[0] = '\0';
+    assert_string_equal(MS(f)->log, "[delay -3 0 -][sid - -][fwd -3 - -]");
+    MS(f)->log[0] = '\0';
     /* groupchat: the room's id, not one claiming to be ours */
     server(f, "<message from='room@muc.example.com/nick' type='groupchat'>"
               "<wrap xmlns='urn:example'/>"
               "<stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com' id='A1'/>"
               "<stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.example.com' id='R1'/></message>");
-    assert_string_equal(f->log, "[delay -3 0 -][sid R1 -][fwd -3 - -]");
+    assert_string_equal(MS(f)->log, "[delay -3 0 -][sid R1 -][fwd -3 - -]");
     fix_free(f);
 }
 
 static void test_origin_id(void **state) {
-    struct fix *f = login(NULL);
+    struct fix *f = mam_login(NULL);
     xmpp_stanza *m = NULL;
     (void)state;
     /* without the plugin: nothing added */
@@ -325,8 +271,8 @@ static void on_carbon(xmpp_session *s, xmpp_carbon_dir dir, xmpp_stanza *m, xmpp
 static void on_enabled(xmpp_session *s, xmpp_iq_status status, void *ud) {
     struct fix *f = ud;
     (void)s;
-    f->done++;
-    f->status = status;
+    MS(f)->done++;
+    MS(f)->status = status;
 }
 
 #define CARBON(from, dir, inner)                                                             \
@@ -335,7 +281,7 @@ static void on_enabled(xmpp_session *s, xmpp_iq_status status, void *ud) {
     "</forwarded></" dir "></message>"
 
 static void test_carbons(void **state) {
-    struct fix *f = login("carbons");
+    struct fix *f = mam_login("carbons");
     char id[64], buf[512];
     xmpp_stanza *m = NULL;
     (void)state;
@@ -349,11 +295,11 @@ static void test_carbons(void **state) {
     /* the answer from someone else does not count (ORG-05) */
     snprintf(buf, sizeof(buf), "<iq type='result' id='%s' from='mallory@evil.example'/>", id);
     server(f, buf);
-    assert_int_equal(f->done, 0);
+    assert_int_equal(MS(f)->done, 0);
     snprintf(buf, sizeof(buf), "<iq type='result' id='%s'/>", id);
     server(f, buf);
-    assert_int_equal(f->done, 1);
-    assert_int_equal(f->status, XMPP_IQ_RESULT);
+    assert_int_equal(MS(f)->done, 1);
+    assert_int_equal(MS(f)->status, XMPP_IQ_RESULT);
     /* genuine carbons, both ways */
     server(f, CARBON("alice@example.com", "received",
                      "<message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com/phone' "
@@ -361,10 +307,10 @@ static void test_carbons(void **state) {
     server(f, CARBON("alice@example.com", "sent",
                      "<message xmlns='jabber:client' from='alice@example.com/phone' to='bob@example.com/x' "
                      "type='chat'><body>from phone</body></message>"));
-    assert_string_equal(f->log, "[received bob@example.com/x>alice@example.com/phone to phone]"
+    assert_string_equal(MS(f)->log, "[received bob@example.com/x>alice@example.com/phone to phone]"
                                 "[sent alice@example.com/phone>bob@example.com/x from phone]");
-    assert_int_equal(f->app_msgs, 0);
-    f->log[0] = '\0';
+    assert_int_equal(MS(f)->app_msgs, 0);
+    MS(f)->log[0] = '\0';
     /* spoofed: a contact, another server, our own full JID, our server,
      * no from at all; a sent carbon of a message we did not send; two
      * messages; no forwarded at all */
@@ -390,11 +336,11 @@ static void test_carbons(void **state) {
                      "<message xmlns='jabber:client'/><message xmlns='jabber:client'/>"));
     server(f, "<message from='alice@example.com'><received xmlns='urn:xmpp:carbons:2'/>"
               "</message>");
-    assert_string_equal(f->log, "");
-    assert_int_equal(f->app_msgs, 0);
+    assert_string_equal(MS(f)->log, "");
+    assert_int_equal(MS(f)->app_msgs, 0);
     /* ordinary messages pass on to the application */
     server(f, "<message from='bob@example.com/x' type='chat'><body>plain</body></message>");
-    assert_int_equal(f->app_msgs, 1);
+    assert_int_equal(MS(f)->app_msgs, 1);
     /* private */
     assert_int_equal(xmpp_message_new(&m, f->ctx, "chat", "bob@example.com", "p1", "secret"),
                      XMPP_OK);
@@ -411,8 +357,8 @@ static void test_carbons(void **state) {
     pump(f);
     assert_non_null(strstr(f->out, "<disable xmlns=\"urn:xmpp:carbons:2\"/>"));
     fix_free(f);
-    assert_int_equal(f->done, 2);
-    assert_int_equal(f->status, XMPP_IQ_CANCELLED);
+    assert_int_equal(MS(f)->done, 2);
+    assert_int_equal(MS(f)->status, XMPP_IQ_CANCELLED);
 }
 
 /* ---- XEP-0313 */
@@ -432,16 +378,16 @@ static void on_done(xmpp_session *s, xmpp_iq_status status, const xmpp_mam_fin *
                     xmpp_stanza *error, void *ud) {
     struct fix *f = ud;
     (void)s;
-    f->done++;
-    f->status = status;
+    MS(f)->done++;
+    MS(f)->status = status;
     assert_true((status == XMPP_IQ_RESULT) == (fin != NULL));
     assert_true((status == XMPP_IQ_ERROR) == (error != NULL));
-    f->complete = xmpp_mam_fin_complete(fin);
-    snprintf(f->first, sizeof(f->first), "%s",
+    MS(f)->complete = xmpp_mam_fin_complete(fin);
+    snprintf(MS(f)->first, sizeof(MS(f)->first), "%s",
              xmpp_mam_fin_first(fin) ? xmpp_mam_fin_first(fin) : "-");
-    snprintf(f->last, sizeof(f->last), "%s",
+    snprintf(MS(f)->last, sizeof(MS(f)->last), "%s",
              xmpp_mam_fin_last(fin) ? xmpp_mam_fin_last(fin) : "-");
-    f->delivered = xmpp_mam_fin_delivered(fin);
+    MS(f)->delivered = xmpp_mam_fin_delivered(fin);
 }
 
 static void send_result(struct fix *f, const char *from, const char *qid, const char *id,
@@ -459,7 +405,7 @@ static void send_result(struct fix *f, const char *from, const char *qid, const 
 }
 
 static void test_mam_own(void **state) {
-    struct fix *f = login("mam");
+    struct fix *f = mam_login("mam");
     xmpp_mam_query *q = NULL;
     char id[64], qid[64], buf[1024];
     (void)state;
@@ -510,32 +456,32 @@ static void test_mam_own(void **state) {
              "xmlns='urn:xmpp:forward:0'/></result></message>",
              qid);
     server(f, buf);
-    assert_string_equal(f->log, "[A1 one 1795596564][A2 two 1795596564]");
-    assert_int_equal(f->app_msgs, 0);
+    assert_string_equal(MS(f)->log, "[A1 one 1795596564][A2 two 1795596564]");
+    assert_int_equal(MS(f)->app_msgs, 0);
     /* the fin; a spoofed fin from someone else is not it */
     snprintf(buf, sizeof(buf),
              "<iq type='result' id='%s' from='mallory@evil.example'><fin xmlns='urn:xmpp:mam:2' "
              "complete='true'/></iq>",
              id);
     server(f, buf);
-    assert_int_equal(f->done, 0);
+    assert_int_equal(MS(f)->done, 0);
     snprintf(buf, sizeof(buf),
              "<iq type='result' id='%s'><fin xmlns='urn:xmpp:mam:2'><set "
              "xmlns='http://jabber.org/protocol/rsm'><first index='0'>A1</first>"
              "<last>A2</last><count>5</count></set></fin></iq>",
              id);
     server(f, buf);
-    assert_int_equal(f->done, 1);
-    assert_int_equal(f->status, XMPP_IQ_RESULT);
-    assert_int_equal(f->complete, 0);
-    assert_string_equal(f->first, "A1");
-    assert_string_equal(f->last, "A2");
-    assert_int_equal(f->delivered, 2);
+    assert_int_equal(MS(f)->done, 1);
+    assert_int_equal(MS(f)->status, XMPP_IQ_RESULT);
+    assert_int_equal(MS(f)->complete, 0);
+    assert_string_equal(MS(f)->first, "A1");
+    assert_string_equal(MS(f)->last, "A2");
+    assert_int_equal(MS(f)->delivered, 2);
     /* the query is closed: late results are dropped */
-    f->log[0] = '\0';
+    MS(f)->log[0] = '\0';
     send_result(f, "", qid, "A3", "late");
-    assert_string_equal(f->log, "");
-    assert_int_equal(f->app_msgs, 0);
+    assert_string_equal(MS(f)->log, "");
+    assert_int_equal(MS(f)->app_msgs, 0);
     /* the next page: after A2; complete */
     assert_int_equal(xmpp_mam_query_set_page(q, 2, XMPP_MAM_FORWARD, "A2"), XMPP_OK);
     assert_int_equal(xmpp_mam_fetch(f->s, q, 0, on_result, on_done, f), XMPP_OK);
@@ -552,9 +498,9 @@ static void test_mam_own(void **state) {
              "</fin></iq>",
              id);
     server(f, buf);
-    assert_int_equal(f->done, 2);
-    assert_int_equal(f->complete, 1);
-    assert_string_equal(f->log, "[A3 three 1795596564]");
+    assert_int_equal(MS(f)->done, 2);
+    assert_int_equal(MS(f)->complete, 1);
+    assert_string_equal(MS(f)->log, "[A3 three 1795596564]");
     /* backward from the end, with id filters; an error reply */
     assert_int_equal(xmpp_mam_query_set_page(q, 3, XMPP_MAM_BACKWARD, NULL), XMPP_OK);
     assert_int_equal(xmpp_mam_query_set_ids(q, "A0", "A9"), XMPP_OK);
@@ -571,8 +517,8 @@ static void test_mam_own(void **state) {
              "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
              id);
     server(f, buf);
-    assert_int_equal(f->done, 3);
-    assert_int_equal(f->status, XMPP_IQ_ERROR);
+    assert_int_equal(MS(f)->done, 3);
+    assert_int_equal(MS(f)->status, XMPP_IQ_ERROR);
     /* backward from an id; then the session goes: cancelled, once */
     assert_int_equal(xmpp_mam_query_set_ids(q, NULL, NULL), XMPP_OK);
     assert_int_equal(xmpp_mam_query_set_page(q, 3, XMPP_MAM_BACKWARD, "A3"), XMPP_OK);
@@ -582,12 +528,12 @@ static void test_mam_own(void **state) {
     assert_null(strstr(f->out, "after-id"));
     xmpp_mam_query_free(q);
     fix_free(f);
-    assert_int_equal(f->done, 4);
-    assert_int_equal(f->status, XMPP_IQ_CANCELLED);
+    assert_int_equal(MS(f)->done, 4);
+    assert_int_equal(MS(f)->status, XMPP_IQ_CANCELLED);
 }
 
 static void test_mam_muc(void **state) {
-    struct fix *f = login("mam");
+    struct fix *f = mam_login("mam");
     xmpp_mam_query *q = NULL;
     char id[64], qid[64], buf[512];
     int i;
@@ -607,20 +553,20 @@ static void test_mam_muc(void **state) {
     send_result(f, "from='alice@example.com'", qid, "X2", "spoof");
     send_result(f, "from='room@muc.example.com/mallory'", qid, "X3", "spoof");
     send_result(f, "from='other@muc.example.com'", qid, "X4", "spoof");
-    assert_string_equal(f->log, "[R1 muc 1795596564]");
-    assert_int_equal(f->app_msgs, 0);
+    assert_string_equal(MS(f)->log, "[R1 muc 1795596564]");
+    assert_int_equal(MS(f)->app_msgs, 0);
     /* the reply must come from the room too */
     snprintf(buf, sizeof(buf), "<iq type='result' id='%s'><fin xmlns='urn:xmpp:mam:2'/></iq>", id);
     server(f, buf);
-    assert_int_equal(f->done, 0);
+    assert_int_equal(MS(f)->done, 0);
     snprintf(buf, sizeof(buf),
              "<iq type='result' id='%s' from='room@muc.example.com'><fin "
              "xmlns='urn:xmpp:mam:2' complete='1'/></iq>",
              id);
     server(f, buf);
-    assert_int_equal(f->done, 1);
-    assert_int_equal(f->complete, 1);
-    assert_string_equal(f->first, "-");
+    assert_int_equal(MS(f)->done, 1);
+    assert_int_equal(MS(f)->complete, 1);
+    assert_string_equal(MS(f)->first, "-");
     /* bounded number of open queries; disabling the plugin keeps the
      * completions exactly once */
     for (i = 0; i < XMPP_MAM_MAX_OPEN; i++)
@@ -629,16 +575,16 @@ static void test_mam_muc(void **state) {
     pump(f);
     out_attr(f, "query", "queryid", qid, sizeof(qid));
     assert_int_equal(xmpp_session_disable_plugin(f->s, "mam"), XMPP_OK);
-    f->log[0] = '\0';
+    MS(f)->log[0] = '\0';
     send_result(f, "from='room@muc.example.com'", qid, "R2", "after disable");
-    assert_string_equal(f->log, "");
-    assert_int_equal(f->app_msgs, 1); /* no plugin: the app sees it */
+    assert_string_equal(MS(f)->log, "");
+    assert_int_equal(MS(f)->app_msgs, 1); /* no plugin: the app sees it */
     /* a fetch enables the plugin again */
     assert_int_equal(xmpp_mam_fetch(f->s, q, 0, on_result, on_done, f), XMPP_OK);
     assert_true(xmpp_session_plugin_enabled(f->s, "mam"));
     xmpp_mam_query_free(q);
     fix_free(f);
-    assert_int_equal(f->done, 2 + XMPP_MAM_MAX_OPEN);
+    assert_int_equal(MS(f)->done, 2 + XMPP_MAM_MAX_OPEN);
 }
 
 int main(void) {

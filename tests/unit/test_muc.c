@@ -22,138 +22,18 @@
 #include <xmpp/xep/ping.h>
 
 #include "testhelp.h"
+#include "transcript.h"
 
-static void (*g_setup)(xmpp_session_options *o) = NULL;
-static struct fix *fix_new_opts(const char *jid, int plaintext,
-                                void (*setup)(xmpp_session_options *o));
-
-#define HDR                                                                                        \
-    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                                   \
-    "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' "                  \
-    "version='1.0'>"
-#define FEAT_PLAIN                                                                                 \
-    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"                       \
-    "<mechanism>PLAIN</mechanism></mechanisms></stream:features>"
-#define FEAT_BIND                                                                                  \
-    "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
-
-struct fix {
-    xmpp_ctx *ctx;
-    xmpp_session *s;
-    char out[65536]; /* everything the client wrote since the last take() */
-    size_t out_len;
-    int ready, closed;
-    xmpp_disconnect_cause cause;
-    char bound[128];
-    int iq_calls;
-    xmpp_iq_status iq_status;
-    int handled;
-    uint64_t now;
-};
-
-static void on_ready(xmpp_session *s, const char *jid, void *ud) {
-    struct fix *f = ud;
-    (void)s;
-    f->ready++;
-    snprintf(f->bound, sizeof(f->bound), "%s", jid);
-}
-
-static void on_closed(xmpp_session *s, xmpp_disconnect_cause cause, void *ud) {
-    struct fix *f = ud;
-    (void)s;
-    f->closed++;
-    f->cause = cause;
-}
-
-static void pump(struct fix *f) {
-    const void *d;
-    size_t n;
-    assert_int_equal(xmpp_session_drain(f->s, &d, &n), XMPP_OK);
-    if (n) {
-        assert_true(f->out_len + n < sizeof(f->out));
-        memcpy(f->out + f->out_len, d, n);
-        f->out_len += n;
-        f->out[f->out_len] = '\0';
-        assert_int_equal(xmpp_session_consume(f->s, n), XMPP_OK);
-    }
-}
-
-static void take(struct fix *f) {
-    f->out_len = 0;
-    f->out[0] = '\0';
-}
-
-static void server(struct fix *f, const char *bytes) {
-    assert_int_equal(xmpp_session_recv(f->s, bytes, strlen(bytes), f->now), XMPP_OK);
-    pump(f);
-}
-
-static struct fix *fix_new_opts(const char *jid, int plaintext,
-                                void (*setup)(xmpp_session_options *o)) {
-    static struct fix f;
-    xmpp_session_options *o;
-    memset(&f, 0, sizeof(f));
-    f.now = 1000;
-    assert_int_equal(xmpp_ctx_new(&f.ctx, NULL), XMPP_OK);
-    assert_int_equal(xmpp_session_options_new(&o, f.ctx), XMPP_OK);
-    assert_int_equal(xmpp_session_options_set_jid(o, jid), XMPP_OK);
-    assert_int_equal(xmpp_session_options_set_password(o, "secret"), XMPP_OK);
-    if (plaintext) {
-        assert_int_equal(xmpp_session_options_allow_plaintext(o, 1), XMPP_OK);
-        assert_int_equal(xmpp_session_options_set_tls_mode(o, XMPP_TLS_NONE), XMPP_OK);
-    }
-    assert_int_equal(xmpp_session_options_set_callbacks(o, on_ready, on_closed, &f), XMPP_OK);
-    if (setup)
-        setup(o);
+/* Every session of this file has the muc plugin. */
+static void setup_muc(xmpp_session_options *o) {
     assert_int_equal(xmpp_session_options_enable_plugin(o, "muc"), XMPP_OK);
-    assert_int_equal(xmpp_session_new(&f.s, f.ctx, o), XMPP_OK);
-    xmpp_session_options_free(o);
-    assert_int_equal(xmpp_session_start(f.s, f.now), XMPP_OK);
-    pump(&f);
-    return &f;
 }
 
-static void fix_free(struct fix *f) {
-    xmpp_session_free(f->s);
-    xmpp_ctx_free(f->ctx);
-}
-
-/* Logs in over plaintext with PLAIN and binds; leaves the output empty. */
-static struct fix *login_with(const char *jid, const char *bound, const char *features);
-
-static struct fix *login(void) {
-    return login_with("alice@example.com", "alice@example.com/r1", FEAT_BIND);
-}
-
-/* Logs in; `features` is the features element after authentication. */
-static struct fix *login_with(const char *jid, const char *bound, const char *features) {
-    struct fix *f = fix_new_opts(jid, 1, g_setup);
-    char res[512];
-    const char *id;
-    assert_non_null(strstr(f->out, "<stream:stream to='example.com'"));
-    take(f);
-    server(f, HDR FEAT_PLAIN);
-    /* AGFsaWNlAHNlY3JldA== is "\0alice\0secret" */
-    assert_non_null(strstr(f->out, "mechanism='PLAIN'>AGFsaWNlAHNlY3JldA==</auth>"));
-    take(f);
-    server(f, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    assert_non_null(strstr(f->out, "<stream:stream to='example.com'"));
-    take(f);
-    assert_true(strlen(HDR) + strlen(features) < 1024);
-    {
-        char buf[1024];
-        snprintf(buf, sizeof(buf), "%s%s", HDR, features);
-        server(f, buf);
-    }
-    assert_non_null(strstr(f->out, "<bind xmlns=\"urn:ietf:params:xml:ns:xmpp-bind\""));
-    id = strstr(f->out, "id=\"");
-    assert_non_null(id);
-    snprintf(res, sizeof(res),
-             "<iq type='result' id='%.*s'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
-             "<jid>%s</jid></bind></iq>",
-             (int)(strchr(id + 4, '"') - id - 4), id + 4, bound);
-    take(f);
-    server(f, res);
+static struct fix *muc_login(void) {
+    struct fix *f;
+    g_setup = setup_muc;
+    f = login("alice@example.com", "alice@example.com/r1");
+    g_setup = NULL;
     return f;
 }
 
@@ -252,7 +132,7 @@ static const xmpp_muc_callbacks CBS = {ev_occ, ev_msg, ev_subject, ev_removed, e
 
 /* Logs in, joins ROOM as alice with bob present; output and log cleared. */
 static struct fix *joined(void) {
-    struct fix *f = login();
+    struct fix *f = muc_login();
     memset(&R, 0, sizeof(R));
     assert_int_equal(xmpp_muc_set_callbacks(f->s, &CBS, NULL), XMPP_OK);
     assert_int_equal(xmpp_muc_join(f->s, ROOM, "alice", NULL, NULL, 0, on_join, NULL), XMPP_OK);
@@ -271,7 +151,7 @@ static struct fix *joined(void) {
 }
 
 static void t_join(void **state) {
-    struct fix *f = login();
+    struct fix *f = muc_login();
     xmpp_muc_history h = {5, -1, -1, NULL};
     const xmpp_muc_occupant *o;
     (void)state;
@@ -321,7 +201,7 @@ static void t_join(void **state) {
 
 /* A room that assigns another nick (210) and omits 110. */
 static void t_join_assigned_nick(void **state) {
-    struct fix *f = login();
+    struct fix *f = muc_login();
     (void)state;
     memset(&R, 0, sizeof(R));
     assert_int_equal(xmpp_muc_join(f->s, ROOM, "alice", NULL, NULL, 0, on_join, NULL), XMPP_OK);
@@ -433,7 +313,7 @@ static void t_removals(void **state) {
 }
 
 static void t_join_error_timeout_cancel(void **state) {
-    struct fix *f = login();
+    struct fix *f = muc_login();
     (void)state;
     memset(&R, 0, sizeof(R));
     /* error presence: fails once */
@@ -668,7 +548,7 @@ static void tmr(xmpp_session *s, void *ud) {
 }
 
 static void t_timers(void **state) {
-    struct fix *f = login();
+    struct fix *f = muc_login();
     unsigned long h1 = 0, h2 = 0, h3 = 0;
     (void)state;
     g_fired = 0;
@@ -692,7 +572,7 @@ static void t_timers(void **state) {
 
 /* The plugin off: rooms stay untouched by presences; calls say STATE. */
 static void t_disabled(void **state) {
-    struct fix *f = login();
+    struct fix *f = muc_login();
     (void)state;
     assert_int_equal(xmpp_session_disable_plugin(f->s, "muc"), XMPP_OK);
     assert_int_equal(xmpp_muc_join(f->s, ROOM, "a", NULL, NULL, 0, NULL, NULL), XMPP_ERR_STATE);
@@ -740,7 +620,7 @@ static void on_list(xmpp_session *s, xmpp_iq_status st, size_t n, const char *co
 }
 
 static void t_adhoc(void **state) {
-    struct fix *f = login();
+    struct fix *f = muc_login();
     char id[64], buf[2048];
     xmpp_form *sub = NULL;
     (void)state;
