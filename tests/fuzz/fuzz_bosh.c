@@ -9,6 +9,7 @@
  * nothing more; a request is only made when one is wanted; the number of
  * requests in flight never exceeds the limit. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@ static void on_payload(void *ud, xmpp_stanza *el) {
     (*n)++;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const xmpp__bosh_events ev = {on_open, on_payload};
     xmpp_ctx *ctx = NULL;

@@ -5,6 +5,7 @@
  * allow_plain every kept link is wss:// or https://; every kept link is
  * printable ASCII without spaces. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ static void check(const xmpp__hostmeta *hm, int rc, int allow_plain) {
             abort();
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     xmpp_ctx *ctx = NULL;
     xmpp__hostmeta hm;

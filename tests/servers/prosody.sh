@@ -192,7 +192,7 @@ modules_enabled = {
   "roster"; "saslauth"; "tls"; "disco"; "register";
   "carbons"; "pep"; "private"; "blocklist"; "bookmarks";
   "vcard4"; "vcard_legacy"; "smacks"; "csi_simple"; "mam";
-  "ping"; "version"; "time"; "uptime"; "lastactivity";
+  "ping"; "version"; "time"; "uptime"; "lastactivity"; "adhoc";
   "posix"; "http"; "websocket"; "bosh";
   $sasl2_mods
 }
