@@ -725,7 +725,7 @@ static void on_vcard(xmpp_session *s, xmpp_iq_status status, int err, const xmpp
         snprintf(v->url, sizeof(v->url), "%s", vc->url ? vc->url : "(null)");
         snprintf(v->type, sizeof(v->type), "%s", vc->photo_type ? vc->photo_type : "(null)");
         v->photo_len = vc->photo_len;
-        if (vc->photo_len <= sizeof(v->photo))
+        if (vc->photo_len > 0 && vc->photo_len <= sizeof(v->photo))
             memcpy(v->photo, vc->photo, vc->photo_len);
     }
 }
