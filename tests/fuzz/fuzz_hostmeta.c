@@ -2,12 +2,13 @@
  * The input is parsed as XRD and as JSON, with and without plaintext
  * allowed. Invariants checked with abort(): results are XMPP_OK,
  * XMPP_ERR_INVALID or XMPP_ERR_NOMEM; link counts within bounds; without
- * allow_plain every kept link is wss:// or https://; every kept link is
+ * allow_plain every kept link is wss:// or https:// (in any case); every kept link is
  * printable ASCII without spaces. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "transport/hostmeta.h"
 
@@ -19,14 +20,14 @@ static void check(const xmpp__hostmeta *hm, int rc, int allow_plain) {
         abort();
     for (i = 0; i < hm->n_websocket; i++) {
         const char *u = hm->websocket[i];
-        if (!allow_plain && strncmp(u, "wss://", 6) != 0)
+        if (!allow_plain && strncasecmp(u, "wss://", 6) != 0) /* schemes are case-insensitive */
             abort();
         for (; *u; u++)
             if ((unsigned char)*u <= 0x20 || (unsigned char)*u >= 0x7f)
                 abort();
     }
     for (i = 0; i < hm->n_bosh; i++)
-        if (!allow_plain && strncmp(hm->bosh[i], "https://", 8) != 0)
+        if (!allow_plain && strncasecmp(hm->bosh[i], "https://", 8) != 0)
             abort();
 }
 
