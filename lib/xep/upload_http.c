@@ -4,7 +4,9 @@
  * xmpp_client_source_watch(), CURLMOPT_TIMERFUNCTION the source's
  * deadline). The application's callbacks never run inside curl: progress
  * and completion are reported after curl_multi_socket_action() returns.
- * Without libcurl (configure --without-libcurl) only stubs remain. */
+ * Without libcurl (configure --without-libcurl) the upload functions are
+ * still exported and return XMPP_ERR_UNSUPPORTED (the documented optional
+ * dependency); slot requests, OOB and push do not need libcurl. */
 #include "core/internal.h"
 
 #include <string.h>
